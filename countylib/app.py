@@ -1,0 +1,254 @@
+"""The Textual App shell and ``make_app``, the one factory the command line and tests use.
+
+Flow: the database is opened and migrated before anything mounts; an empty database
+shows the setup wizard, otherwise the login screen. Signing in installs one Textual mode
+per area (so each keeps its state while staff move between them); signing out or
+switching user removes them, so nothing of one person's work shows to the next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee as pw
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from countylib.auth import sign_out
+from countylib.clock import Clock
+from countylib.context import ServiceContext
+from countylib.errors import CountyLibError
+from countylib.i18n import N_, _, normalize_language, set_language, system_language
+from countylib.library import is_initialized, make_context, open_db
+from countylib.roles import ROLE_NAMES, Actor
+from countylib.settings import change_setting, get_setting
+from models import SyncState
+from screens.areas import AREAS, AREAS_BY_ID, Area
+from screens.home import HomeScreen
+from screens.i18n import translate_bindings
+from screens.lock import LockScreen
+from screens.login import LoginScreen
+from screens.placeholder import PlaceholderScreen
+from screens.widgets.statusbar import Status, StatusBar, describe_clock, describe_sync
+from screens.wizard import WizardScreen
+from sync.outbox import pending_count
+
+HOME = "home"
+
+
+@dataclass
+class AppConfig:
+    """How this run of the app is set up (the command line and tests fill it in)."""
+
+    language: str | None = None  # overrides the setting and the system locale
+    clock: Clock | None = None
+    demo: bool = False  # show the demo accounts on the login screen
+    idle_lock_minutes: float | None = None  # overrides the setting
+
+
+class CountyLibApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "CountyLib"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
+        Binding("f1", "open_area('home')", N_("Home"), id="app.home"),
+        *[
+            Binding(area.key, f"open_area('{area.id}')", area.title, id=f"app.area.{area.id}", show=False)
+            for area in AREAS
+        ],
+        Binding("ctrl+l", "lock", N_("Lock"), id="app.lock"),
+        Binding("ctrl+o", "sign_out", N_("Sign out"), id="app.sign_out"),
+    ]
+
+    def __init__(self, database: pw.SqliteDatabase, config: AppConfig) -> None:
+        super().__init__()
+        self.database = database
+        self.config = config
+        self.clock = config.clock or Clock()
+        self.ctx: ServiceContext | None = make_context(database, self.clock) if is_initialized() else None
+        self.last_activity = time.monotonic()
+        self._locked = False
+        translate_bindings(self)
+
+    # -- start, sign in, sign out --------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = _("CountyLib")
+        if self.ctx is None:
+            self.push_screen(WizardScreen(self.database, self.clock), self._library_created)
+        else:
+            self.push_screen(LoginScreen(self.ctx, demo=self.config.demo))
+        self.set_interval(5, self._tick)
+
+    def _library_created(self, ctx: ServiceContext | None) -> None:
+        if ctx is None:
+            return
+        self.ctx = ctx
+        self.push_screen(LoginScreen(ctx, demo=self.config.demo))
+
+    @property
+    def signed_in_actor(self) -> Actor | None:
+        return self.ctx.actor if self.ctx is not None and self.ctx.actor.staff_id else None
+
+    def signed_in(self, actor: Actor) -> None:
+        assert self.ctx is not None
+        self.ctx = self.ctx.as_actor(actor)
+        self.last_activity = time.monotonic()
+        self.pop_screen()  # the login screen, on the default mode's stack
+        self.add_mode(HOME, lambda: HomeScreen(self.ctx))
+        for area in AREAS:
+            self.add_mode(area.id, self._area_factory(area))
+        self.switch_mode(HOME)
+
+    def _area_factory(self, area: Area):
+        def build() -> Screen:
+            assert self.ctx is not None
+            if area.screen is None:
+                return PlaceholderScreen(self.ctx, area)
+            return area.screen(self.ctx)
+
+        return build
+
+    async def action_sign_out(self, reason: str = "user") -> None:
+        if self.signed_in_actor is None:
+            return
+        sign_out(self.ctx, reason)
+        self.ctx = make_context(self.database, self.clock)
+        self._locked = False
+        await self.switch_mode("_default")
+        for mode in [HOME, *(a.id for a in AREAS)]:
+            if mode in self._modes:
+                await self.remove_mode(mode)
+        self.push_screen(LoginScreen(self.ctx, demo=self.config.demo))
+
+    # -- moving between areas -------------------------------------------------------------
+
+    def open_area(self, area_id: str) -> None:
+        if self.signed_in_actor is None or self._locked:
+            return
+        if area_id != HOME:
+            area = AREAS_BY_ID[area_id]
+            if not self.ctx.actor.at_least(area.min_role):
+                self.notify(
+                    _("{area} needs the {role} role.").format(area=_(area.title), role=_(ROLE_NAMES[area.min_role])),
+                    severity="warning",
+                )
+                self.bell()
+                return
+        self.switch_mode(area_id)
+
+    def action_open_area(self, area_id: str) -> None:
+        self.open_area(area_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_area", "lock", "sign_out"):
+            return self.signed_in_actor is not None and not self._locked
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.signed_in_actor is None or self._locked:
+            return
+        for area in AREAS:
+            if self.ctx.actor.at_least(area.min_role):
+                yield SystemCommand(_(area.title), _(area.help), lambda a=area.id: self.open_area(a))
+        yield SystemCommand(_("Lock"), _("Lock the screen until the password is typed"), self.action_lock)
+        yield SystemCommand(_("Sign out"), _("End this session; the next person signs in"), self.action_sign_out)
+
+    # -- idle lock ---------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def idle_limit_seconds(self) -> float:
+        minutes = self.config.idle_lock_minutes
+        if minutes is None:
+            minutes = float(get_setting("idle_lock_minutes"))
+        return minutes * 60
+
+    def _tick(self) -> None:
+        self.refresh_status()
+        limit = self.idle_limit_seconds()
+        if self.signed_in_actor and not self._locked and limit > 0:
+            if time.monotonic() - self.last_activity >= limit:
+                self.action_lock()
+
+    def action_lock(self) -> None:
+        if self.signed_in_actor is None or self._locked:
+            return
+        self._locked = True
+        self.push_screen(LockScreen(self.ctx), self._unlocked)
+
+    async def _unlocked(self, unlocked: bool | None) -> None:
+        self._locked = False
+        self.last_activity = time.monotonic()
+        if not unlocked:
+            await self.action_sign_out("lock")
+
+    # -- language -----------------------------------------------------------------------
+
+    async def set_ui_language(self, language: str, *, persist: bool) -> None:
+        """Switch the interface language now; every screen re-renders, nothing restarts."""
+        set_language(language)
+        if persist and self.ctx is not None and self.signed_in_actor is not None:
+            try:
+                change_setting(self.ctx, "language", language)
+            except CountyLibError as exc:
+                self.notify(exc.message, severity="error")
+        translate_bindings(self)
+        self.title = _("CountyLib")
+        for mode in [HOME, *(a.id for a in AREAS)]:
+            if mode in self._modes and mode != self.current_mode and mode in self._screen_stacks:
+                # Not on screen: rebuild lazily in the new language when next visited.
+                await self.remove_mode(mode)
+                self.add_mode(mode, self._area_factory(AREAS_BY_ID[mode]) if mode != HOME else (lambda: HomeScreen(self.ctx)))
+        for screen in list(self.screen_stack):
+            retranslate = getattr(screen, "retranslate", None)
+            if retranslate is not None:
+                await retranslate()
+        self.refresh_bindings()
+
+    # -- status bar ---------------------------------------------------------------------
+
+    def current_status(self) -> Status | None:
+        if self.ctx is None:
+            return None
+        state = SyncState.get_or_none(SyncState.id == 1)
+        actor = self.ctx.actor
+        return Status(
+            library=self.ctx.branch.library_name,
+            branch=f"{self.ctx.branch.name} ({self.ctx.branch.code})",
+            user=actor.display_name or actor.username,
+            role=_(ROLE_NAMES[actor.role]),
+            sync=describe_sync(pending_count(), bool(state and state.hub_url)),
+            clock=describe_clock(self.clock.local_now()),
+        )
+
+    def refresh_status(self) -> None:
+        status = self.current_status()
+        for bar in self.screen.query(StatusBar):
+            bar.status = status
+
+
+def choose_language(config: AppConfig) -> str:
+    """The configured override, then the library's setting, then the system's locale."""
+    if config.language:
+        return normalize_language(config.language) or system_language()
+    if is_initialized():
+        return get_setting("language")
+    return system_language()
+
+
+def make_app(db_path: str | Path, config: AppConfig | None = None) -> CountyLibApp:
+    """Open (and migrate) the database, pick the language, build the App."""
+    config = config or AppConfig()
+    database = open_db(db_path)
+    set_language(choose_language(config))
+    return CountyLibApp(database, config)

@@ -1,0 +1,56 @@
+"""Library-wide settings, stored in the database so every desk of the branch shares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from countylib.audit import record_audit
+from countylib.clock import DEFAULT_TIMEZONE
+from countylib.context import ServiceContext, service
+from countylib.errors import ValidationError
+from countylib.i18n import LANGUAGES, N_
+from countylib.roles import ADMIN, LIBRARIAN
+from models import Setting
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    label: str
+    min_role: str = ADMIN
+    choices: tuple[Any, ...] = ()
+
+
+SPECS = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("language", "zh_CN", N_("Language"), LIBRARIAN, LANGUAGES),
+        SettingSpec("library_name", "", N_("Library name")),
+        SettingSpec("timezone", DEFAULT_TIMEZONE, N_("Time zone")),
+        SettingSpec("idle_lock_minutes", 10, N_("Lock the screen after this many idle minutes")),
+        SettingSpec("max_failed_logins", 5, N_("Failed sign-ins before an account waits")),
+        SettingSpec("login_lockout_minutes", 5, N_("Minutes an account waits after too many failed sign-ins")),
+    )
+}
+
+
+def get_setting(key: str) -> Any:
+    spec = SPECS[key]
+    row = Setting.get_or_none(Setting.key == key)
+    return spec.default if row is None else row.value
+
+
+@service(LIBRARIAN)
+def change_setting(ctx: ServiceContext, key: str, value: Any) -> None:
+    """Change one setting (admins for most; librarians for the interface language)."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValidationError("There is no setting called {key}.", key=key)
+    ctx.require(spec.min_role)
+    if spec.choices and value not in spec.choices:
+        raise ValidationError("{value} is not one of the choices for this setting.", value=value)
+    old = get_setting(key)
+    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+    record_audit(ctx, "setting.changed", "setting", key, old=old, new=value)

@@ -1,0 +1,42 @@
+"""peewee models (tables only), database opening and schema migrations."""
+
+from models.attendance import Attendance, Event, Registration, VisitCount
+from models.base import BaseModel, SyncedModel, db
+from models.catalogue import Bib, Item
+from models.circulation import Calendar, CirculationRule, Hold, Loan
+from models.donations import Donation, DonationLine, Donor
+from models.org import AuditLog, Branch, Location, Setting, Staff, utcnow
+from models.patrons import CardEvent, Patron
+from models.sync import Outbox, SyncState
+from models.volunteers import Shift, ShiftAssignment, Volunteer
+
+# Creation order: every table after the tables it references.
+ALL_MODELS = [
+    Branch,
+    Location,
+    Staff,
+    Setting,
+    AuditLog,
+    Patron,
+    CardEvent,
+    Bib,
+    Item,
+    Loan,
+    Hold,
+    CirculationRule,
+    Calendar,
+    Donor,
+    Donation,
+    DonationLine,
+    Volunteer,
+    Shift,
+    ShiftAssignment,
+    Event,
+    Registration,
+    Attendance,
+    VisitCount,
+    Outbox,
+    SyncState,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "SyncedModel", "db", "utcnow"]

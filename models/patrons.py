@@ -1,0 +1,54 @@
+"""Readers and the life of their cards."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from models.base import SyncedModel
+from models.org import Branch, Staff, utcnow
+
+
+class Patron(SyncedModel):
+    ID_TYPES = ("resident_id", "passport", "hmt_permit", "foreign_permanent", "none")
+    STATUSES = ("active", "suspended", "returned", "erased")
+
+    card_number = pw.CharField(unique=True, max_length=32)
+    name = pw.CharField()
+    name_pinyin = pw.CharField(default="", index=True)
+    name_initials = pw.CharField(default="", index=True)
+    gender = pw.CharField(default="", max_length=1)  # M, F or blank
+    id_type = pw.CharField(default="resident_id", max_length=24)
+    id_number = pw.CharField(default="")  # full number: shown to librarians only, audited
+    id_number_hash = pw.CharField(default="", index=True)  # keyed hash: duplicate finding
+    id_number_masked = pw.CharField(default="")
+    birth_date = pw.DateField(null=True)
+    phone = pw.CharField(default="", index=True)
+    address = pw.CharField(default="")
+    category = pw.CharField(default="adult", max_length=24, index=True)
+    home_branch = pw.ForeignKeyField(Branch, backref="patrons")
+    status = pw.CharField(default="active", max_length=16, index=True)
+    expiry_date = pw.DateField(null=True, index=True)
+    deposit_cents = pw.IntegerField(default=0)
+    notes = pw.TextField(default="")
+    consent_at = pw.DateTimeField(null=True)
+    pin_hash = pw.CharField(default="")
+    guardian = pw.ForeignKeyField("self", null=True, backref="wards")
+    guardian_name = pw.CharField(default="")
+    guardian_phone = pw.CharField(default="")
+    guardian_id_number = pw.CharField(default="")
+    registered_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class CardEvent(SyncedModel):
+    KINDS = ("issued", "renewed", "suspended", "unsuspended", "replaced", "returned", "erased")
+
+    patron = pw.ForeignKeyField(Patron, backref="card_events")
+    kind = pw.CharField(max_length=16)
+    card_number = pw.CharField(default="")
+    old_card_number = pw.CharField(default="")
+    reason_code = pw.CharField(default="", max_length=32)
+    reason = pw.CharField(default="")
+    amount_cents = pw.IntegerField(default=0)
+    at = pw.DateTimeField(default=utcnow, index=True)
+    staff = pw.ForeignKeyField(Staff, null=True)

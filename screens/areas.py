@@ -1,0 +1,50 @@
+"""The areas of the app: what the home screen, the F-keys and the command palette offer.
+
+Each area names the screen that serves it. An area whose screen is None is not built yet,
+and the placeholder says so plainly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from countylib.context import ServiceContext
+from countylib.i18n import N_
+from countylib.roles import ADMIN, LIBRARIAN, VOLUNTEER
+
+ScreenFactory = Callable[[ServiceContext], Screen]
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    title: str  # msgid
+    help: str  # msgid
+    key: str
+    min_role: str
+    issue: int  # where the area's work is tracked, for the "not built yet" note
+    screen: ScreenFactory | None = None
+
+
+def _settings(ctx: ServiceContext) -> Screen:
+    from screens.settings import SettingsScreen
+
+    return SettingsScreen(ctx)
+
+
+AREAS: list[Area] = [
+    Area("desk", N_("Desk"), N_("Check out, check in, renew, holds"), "f2", VOLUNTEER, 3),
+    Area("patrons", N_("Patrons"), N_("Register readers, cards, find a reader"), "f3", LIBRARIAN, 4),
+    Area("catalogue", N_("Catalogue"), N_("Search, catalogue, MARC import and export"), "f4", LIBRARIAN, 5),
+    Area("donations", N_("Donations"), N_("Take in gifts of books, certificates, labels"), "f5", LIBRARIAN, 5),
+    Area("volunteers", N_("Volunteers"), N_("Roster, shifts, hours, recognition"), "f6", VOLUNTEER, 7),
+    Area("events", N_("Events & Attendance"), N_("Activities, registrations, visitor counts, the book van"), "f7", LIBRARIAN, 8),
+    Area("reports", N_("Reports"), N_("Today at a glance, statistics, the annual report"), "f8", LIBRARIAN, 9),
+    Area("sync", N_("Sync"), N_("Connection to the central library, conflicts"), "f9", LIBRARIAN, 6),
+    Area("settings", N_("Settings"), N_("Language, rules, staff accounts"), "f10", VOLUNTEER, 2, _settings),
+]
+
+AREAS_BY_ID = {area.id: area for area in AREAS}

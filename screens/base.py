@@ -1,0 +1,37 @@
+"""The frame every signed-in screen shares: status bar on top, keys in the footer."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from countylib.context import ServiceContext
+from screens.i18n import translate_bindings
+from screens.widgets.statusbar import StatusBar
+
+
+class AreaScreen(Screen):
+    """Base for area screens. Subclasses implement ``compose_body``."""
+
+    def __init__(self, ctx: ServiceContext, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        translate_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_screen_resume(self) -> None:
+        self.app.refresh_status()
+
+    async def retranslate(self) -> None:
+        """Called by the app when the language changes: rebuild text and keys."""
+        translate_bindings(self)
+        await self.recompose()
+        self.app.refresh_status()

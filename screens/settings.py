@@ -1,0 +1,51 @@
+"""Settings: the interface language (switches at once), the library's settings, staff."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Label, Select, Static
+
+from countylib.auth import list_staff
+from countylib.i18n import LANGUAGE_NAMES, _, current_language
+from countylib.roles import ADMIN, ROLE_NAMES
+from countylib.settings import SPECS, get_setting
+from screens.base import AreaScreen
+
+
+class SettingsScreen(AreaScreen):
+    CSS_PATH = "settings.tcss"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="settings"):
+            yield Static(_("Settings"), classes="title")
+            with Horizontal(id="language-row"):
+                yield Label(_("Interface language"))
+                yield Select(
+                    [(name, code) for code, name in LANGUAGE_NAMES.items()],
+                    value=current_language(),
+                    allow_blank=False,
+                    id="language",
+                )
+            yield Static(_("Library settings"), classes="section")
+            table = DataTable(id="settings-table", cursor_type="row")
+            table.add_columns(_("Setting"), _("Value"))
+            table.add_rows([(_(spec.label), str(get_setting(key))) for key, spec in SPECS.items()])
+            yield table
+            if self.ctx.actor.at_least(ADMIN):
+                yield Static(_("Staff accounts"), classes="section")
+                staff = DataTable(id="staff-table", cursor_type="row")
+                staff.add_columns(_("User name"), _("Name"), _("Role"), _("Active"))
+                staff.add_rows(
+                    [
+                        (s.username, s.display_name, _(ROLE_NAMES[s.role]), _("yes") if s.active else _("no"))
+                        for s in list_staff()
+                    ]
+                )
+                yield staff
+
+    @on(Select.Changed, "#language")
+    async def change_language(self, event: Select.Changed) -> None:
+        if event.value != current_language():
+            await self.app.set_ui_language(str(event.value), persist=True)

@@ -1,0 +1,1 @@
+"""The county's central hub: an HTTP service that stores events and projections."""
