@@ -108,9 +108,7 @@ class CountyLibApp(App[None]):
     def _area_factory(self, area: Area):
         def build() -> Screen:
             assert self.ctx is not None
-            if area.screen is None:
-                return PlaceholderScreen(self.ctx, area)
-            return area.screen(self.ctx)
+            return area.build(self.ctx) or PlaceholderScreen(self.ctx, area)
 
         return build
 

@@ -10,7 +10,7 @@ from countylib.clock import DEFAULT_TIMEZONE
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import LANGUAGES, N_
-from countylib.roles import ADMIN, LIBRARIAN
+from countylib.roles import ADMIN, LIBRARIAN, VOLUNTEER
 from models import Setting
 
 
@@ -23,17 +23,23 @@ class SettingSpec:
     choices: tuple[Any, ...] = ()
 
 
-SPECS = {
-    spec.key: spec
-    for spec in (
-        SettingSpec("language", "zh_CN", N_("Language"), LIBRARIAN, LANGUAGES),
-        SettingSpec("library_name", "", N_("Library name")),
-        SettingSpec("timezone", DEFAULT_TIMEZONE, N_("Time zone")),
-        SettingSpec("idle_lock_minutes", 10, N_("Lock the screen after this many idle minutes")),
-        SettingSpec("max_failed_logins", 5, N_("Failed sign-ins before an account waits")),
-        SettingSpec("login_lockout_minutes", 5, N_("Minutes an account waits after too many failed sign-ins")),
-    )
-}
+SPECS: dict[str, SettingSpec] = {}
+
+
+def register_settings(*specs: SettingSpec) -> None:
+    """Each area declares its own settings (with defaults) at import time."""
+    for spec in specs:
+        SPECS[spec.key] = spec
+
+
+register_settings(
+    SettingSpec("language", "zh_CN", N_("Language"), VOLUNTEER, LANGUAGES),
+    SettingSpec("library_name", "", N_("Library name")),
+    SettingSpec("timezone", DEFAULT_TIMEZONE, N_("Time zone")),
+    SettingSpec("idle_lock_minutes", 10, N_("Lock the screen after this many idle minutes")),
+    SettingSpec("max_failed_logins", 5, N_("Failed sign-ins before an account waits")),
+    SettingSpec("login_lockout_minutes", 5, N_("Minutes an account waits after too many failed sign-ins")),
+)
 
 
 def get_setting(key: str) -> Any:
@@ -42,9 +48,9 @@ def get_setting(key: str) -> Any:
     return spec.default if row is None else row.value
 
 
-@service(LIBRARIAN)
+@service(VOLUNTEER)
 def change_setting(ctx: ServiceContext, key: str, value: Any) -> None:
-    """Change one setting (admins for most; librarians for the interface language)."""
+    """Change one setting; each setting names the role it needs (most: admins)."""
     spec = SPECS.get(key)
     if spec is None:
         raise ValidationError("There is no setting called {key}.", key=key)

@@ -1,0 +1,1 @@
+"""reportlab documents. Printing takes plain data (dataclasses) and never queries a database."""
