@@ -25,6 +25,14 @@ def db_path(args: argparse.Namespace) -> Path:
     return getattr(args, "db", None) or default_db()
 
 
-from countylib.commands import app, data, later  # noqa: E402  (modules register themselves)
+from countylib.commands import app  # noqa: E402  (modules register themselves)
+from countylib.commands import data  # noqa: E402
+from countylib.commands import later  # noqa: E402
+from countylib.commands import printing  # noqa: E402
 
-COMMAND_MODULES = [app, data, later]
+COMMAND_MODULES = [
+    app,
+    data,
+    printing,
+    later,
+]

@@ -21,7 +21,6 @@ PLANNED: dict[str, tuple[int, str]] = {
     "restore": (10, "restore a backup"),
     "check": (10, "check the database"),
     "report": (9, "daily, monthly and annual reports"),
-    "print": (3, "print cards, labels, overdue notices"),
 }
 
 

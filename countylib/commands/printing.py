@@ -1,0 +1,38 @@
+"""``countylib print KIND --out FILE.pdf [options]``: each kind of printout is its own module.
+
+The kinds' own options are parsed by ``countylib/commands/print_<kind>.py`` (``run(db, out,
+argv)``), so each area owns its printout without touching the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from countylib.commands import common_options, db_path
+
+KINDS = {
+    "cards": "library cards (85.6 × 54 mm, or A4 sheets of 10)",
+    "labels": "spine and barcode labels",
+    "overdue-notices": "overdue notices (催还单), one patron a page",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "print",
+        parents=[common_options()],
+        help="print cards, labels, overdue notices as PDF",
+        description="Kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
+        + ". Run 'countylib print KIND --out x.pdf --help' for a kind's options.",
+    )
+    parser.add_argument("kind", choices=sorted(KINDS))
+    parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    parser.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(func=print_kind)
+
+
+def print_kind(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"countylib.commands.print_{args.kind.replace('-', '_')}")
+    return module.run(db_path(args), args.out, args.options)
