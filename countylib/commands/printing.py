@@ -28,11 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         + ". Run 'countylib print KIND --out x.pdf --help' for a kind's options.",
     )
     parser.add_argument("kind", choices=sorted(KINDS))
-    parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
-    parser.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("options", nargs=argparse.REMAINDER, help="--out FILE.pdf and the kind's options")
     parser.set_defaults(func=print_kind)
 
 
 def print_kind(args: argparse.Namespace) -> int:
+    # --out may come anywhere among the kind's own options, as DESIGN.md writes the forms.
+    out_parser = argparse.ArgumentParser(prog=f"countylib print {args.kind}", add_help=False)
+    out_parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    known, rest = out_parser.parse_known_args(args.options)
     module = importlib.import_module(f"countylib.commands.print_{args.kind.replace('-', '_')}")
-    return module.run(db_path(args), args.out, args.options)
+    return module.run(db_path(args), known.out, rest)
