@@ -36,6 +36,7 @@ def print_kind(args: argparse.Namespace) -> int:
     # --out may come anywhere among the kind's own options, as DESIGN.md writes the forms.
     out_parser = argparse.ArgumentParser(prog=f"countylib print {args.kind}", add_help=False)
     out_parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    out_parser.add_argument("--db", type=Path)
     known, rest = out_parser.parse_known_args(args.options)
     module = importlib.import_module(f"countylib.commands.print_{args.kind.replace('-', '_')}")
-    return module.run(db_path(args), known.out, rest)
+    return module.run(known.db or db_path(args), known.out, rest)
