@@ -8,7 +8,7 @@ from models.donations import Donation, DonationLine, Donor
 from models.org import AuditLog, Branch, Location, Setting, Staff, utcnow
 from models.patrons import CardEvent, Patron
 from models.sync import Outbox, SyncState
-from models.volunteers import Shift, ShiftAssignment, Volunteer
+from models.volunteers import Shift, ShiftAssignment, Volunteer, VolunteerHonour, VolunteerReview
 
 # Creation order: every table after the tables it references.
 ALL_MODELS = [
@@ -31,6 +31,8 @@ ALL_MODELS = [
     Volunteer,
     Shift,
     ShiftAssignment,
+    VolunteerReview,
+    VolunteerHonour,
     Event,
     Registration,
     Attendance,

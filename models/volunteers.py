@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from models.base import JSONField, SyncedModel
-from models.org import Location, utcnow
+from models.org import Location, Staff, utcnow
 from models.patrons import Patron
 
 
@@ -27,6 +27,11 @@ class Volunteer(SyncedModel):
     status = pw.CharField(default="applicant", max_length=16)
     consent_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
+    # The account a volunteer signs in with (role volunteer): what lets the services show
+    # them their own shifts and nobody else's.
+    staff = pw.ForeignKeyField(Staff, null=True, unique=True, backref="volunteer_records")
+    notes = pw.TextField(default="")
+    updated_at = pw.DateTimeField(default=utcnow)
 
 
 class Shift(SyncedModel):
@@ -39,6 +44,8 @@ class Shift(SyncedModel):
     needs_background_check = pw.BooleanField(default=False)
     series_id = pw.CharField(null=True, max_length=36)
     cancelled = pw.BooleanField(default=False)
+    cancel_reason = pw.CharField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
 
 
 class ShiftAssignment(SyncedModel):
@@ -53,3 +60,33 @@ class ShiftAssignment(SyncedModel):
     rating = pw.SmallIntegerField(null=True)
     comment = pw.TextField(default="")
     correction_reason = pw.CharField(default="")
+    assigned_at = pw.DateTimeField(default=utcnow)
+    status_reason = pw.CharField(default="")  # why it was cancelled or swapped
+    # A swap keeps the old row (status "swapped") and points at the assignment that took its place.
+    replaced_by = pw.ForeignKeyField("self", null=True, backref="replaces")
+
+
+class VolunteerReview(SyncedModel):
+    """A periodic evaluation: a short remark (小评) and a fuller summary (总结)."""
+
+    volunteer = pw.ForeignKeyField(Volunteer, backref="reviews")
+    period_start = pw.DateField()
+    period_end = pw.DateField()
+    brief = pw.CharField(default="")
+    summary = pw.TextField(default="")
+    reviewer = pw.ForeignKeyField(Staff, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class VolunteerHonour(SyncedModel):
+    """A title staff confirmed for a year, e.g. outstanding volunteer (优秀志愿者)."""
+
+    volunteer = pw.ForeignKeyField(Volunteer, backref="honours")
+    year = pw.SmallIntegerField(index=True)
+    title = pw.CharField(default="outstanding", max_length=32)
+    minutes = pw.IntegerField(default=0)  # the year's hours when it was confirmed
+    confirmed_by = pw.ForeignKeyField(Staff, null=True)
+    confirmed_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("volunteer", "year", "title"), True),)
