@@ -4,6 +4,7 @@ from models.attendance import Attendance, Event, Registration, VisitCount
 from models.base import BaseModel, SyncedModel, db
 from models.catalogue import Bib, Item
 from models.circulation import Calendar, CirculationRule, Hold, Loan
+from models.deposits import DepositCollection, DepositLine
 from models.donations import Donation, DonationLine, Donor
 from models.org import AuditLog, Branch, Location, Setting, Staff, utcnow
 from models.patrons import CardEvent, Patron
@@ -37,6 +38,8 @@ ALL_MODELS = [
     Registration,
     Attendance,
     VisitCount,
+    DepositCollection,
+    DepositLine,
     Outbox,
     SyncState,
 ]

@@ -15,6 +15,7 @@ class Event(SyncedModel):
     title = pw.CharField()
     kind = pw.CharField(default="lecture", max_length=24)
     location = pw.ForeignKeyField(Location, backref="events")
+    room = pw.CharField(default="")  # where inside the location: 报告厅, 少儿阅览室
     starts_at = pw.DateTimeField(index=True)
     ends_at = pw.DateTimeField()
     capacity = pw.IntegerField(default=0)  # 0: unlimited
@@ -28,6 +29,7 @@ class Event(SyncedModel):
     series_id = pw.CharField(null=True, max_length=36)
     status = pw.CharField(default="planned", max_length=16)  # planned | cancelled | finished
     summary = pw.TextField(default="")
+    archive_note = pw.TextField(default="")  # 立卷归档: where the photos, sign-in sheets, file are kept
 
 
 class Registration(SyncedModel):
@@ -37,6 +39,9 @@ class Registration(SyncedModel):
     patron = pw.ForeignKeyField(Patron, null=True, backref="registrations")
     walk_in_name = pw.CharField(default="")
     walk_in_phone = pw.CharField(default="")
+    stated_age = pw.SmallIntegerField(null=True)  # walk-ins, or a card without a birth date
+    guardian_name = pw.CharField(default="")  # the adult who comes with a child
+    at_door = pw.BooleanField(default=False)  # added at the door, not registered beforehand
     status = pw.CharField(default="registered", max_length=16)
     registered_at = pw.DateTimeField(default=utcnow)
 

@@ -22,9 +22,12 @@ class Branch(SyncedModel):
 
 
 class Location(SyncedModel):
-    """A service point: the branch building, a reading point (便民阅读点) or a van stop."""
+    """A service point: the branch building, a reading point (便民阅读点), the book van or a van stop.
 
-    KINDS = ("branch", "reading_point", "van_stop")
+    The van itself is a place too: a deposit collection rides in it from stop to stop.
+    """
+
+    KINDS = ("branch", "reading_point", "van", "van_stop")
 
     branch = pw.ForeignKeyField(Branch, backref="locations")
     code = pw.CharField(unique=True, max_length=32)
