@@ -13,7 +13,7 @@ class Patron(SyncedModel):
     STATUSES = ("active", "suspended", "returned", "erased")
 
     card_number = pw.CharField(unique=True, max_length=32)
-    name = pw.CharField()
+    name = pw.CharField(index=True)  # prefix search by characters
     name_pinyin = pw.CharField(default="", index=True)
     name_initials = pw.CharField(default="", index=True)
     gender = pw.CharField(default="", max_length=1)  # M, F or blank
@@ -21,6 +21,7 @@ class Patron(SyncedModel):
     id_number = pw.CharField(default="")  # full number: shown to librarians only, audited
     id_number_hash = pw.CharField(default="", index=True)  # keyed hash: duplicate finding
     id_number_masked = pw.CharField(default="")
+    id_last4 = pw.CharField(default="", max_length=4, index=True)  # desk search: "the ID ends in 123X"
     birth_date = pw.DateField(null=True)
     phone = pw.CharField(default="", index=True)
     address = pw.CharField(default="")
@@ -46,7 +47,7 @@ class CardEvent(SyncedModel):
     patron = pw.ForeignKeyField(Patron, backref="card_events")
     kind = pw.CharField(max_length=16)
     card_number = pw.CharField(default="")
-    old_card_number = pw.CharField(default="")
+    old_card_number = pw.CharField(default="", index=True)  # replaced numbers stay blocked for good
     reason_code = pw.CharField(default="", max_length=32)
     reason = pw.CharField(default="")
     amount_cents = pw.IntegerField(default=0)
