@@ -2,6 +2,7 @@
 
 from models.attendance import Attendance, Event, Registration, VisitCount
 from models.base import BaseModel, SyncedModel, db
+from models.callnumbers import CallNumberBlock, CallNumberCursor
 from models.catalogue import Bib, Item
 from models.circulation import Calendar, CirculationRule, Hold, Loan
 from models.deposits import DepositCollection, DepositLine
@@ -29,6 +30,7 @@ ALL_MODELS = [
     Donor,
     Donation,
     DonationLine,
+    CallNumberBlock, CallNumberCursor,
     Volunteer,
     Shift,
     ShiftAssignment,
