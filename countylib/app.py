@@ -39,6 +39,7 @@ from screens.wizard import WizardScreen
 from sync.outbox import pending_count
 
 HOME = "home"
+GATE = "gate"  # the mode staff see before signing in: login (or the setup wizard)
 
 
 @dataclass
@@ -54,6 +55,8 @@ class AppConfig:
 class CountyLibApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "CountyLib"
+    DEFAULT_MODE = GATE
+    MODES = {GATE: Screen}
     BINDINGS = [
         Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
         Binding("f1", "open_area('home')", N_("Home"), id="app.home"),
@@ -99,7 +102,7 @@ class CountyLibApp(App[None]):
         assert self.ctx is not None
         self.ctx = self.ctx.as_actor(actor)
         self.last_activity = time.monotonic()
-        self.pop_screen()  # the login screen, on the default mode's stack
+        self.pop_screen()  # the login screen, on the gate mode's stack
         self.add_mode(HOME, lambda: HomeScreen(self.ctx))
         for area in AREAS:
             self.add_mode(area.id, self._area_factory(area))
@@ -118,7 +121,7 @@ class CountyLibApp(App[None]):
         sign_out(self.ctx, reason)
         self.ctx = make_context(self.database, self.clock)
         self._locked = False
-        await self.switch_mode("_default")
+        await self.switch_mode(GATE)
         for mode in [HOME, *(a.id for a in AREAS)]:
             if mode in self._modes:
                 await self.remove_mode(mode)

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import math
 import os
 
 from countylib.audit import record_audit
@@ -99,7 +100,7 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
             record_audit(audit_ctx, "login.failed", "staff", "", username=username.strip())
             failure = AuthenticationFailed("Wrong user name or password.")
         elif staff.locked_until and staff.locked_until > now:
-            minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil((staff.locked_until - now).total_seconds() / 60))
             record_audit(audit_ctx, "login.refused_locked", "staff", staff.id)
             failure = AuthenticationFailed(
                 "Too many wrong passwords. This account can try again in {minutes} minutes.", minutes=minutes

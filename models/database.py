@@ -139,8 +139,8 @@ def open_database(path: str | Path, *, backup_dir: Path | None = None) -> pw.Sql
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS)
-    db.connect()
     try:
+        db.connect()
         app_id = _pragma("application_id")
         if not _has_tables():
             _create_current_schema()
@@ -148,13 +148,15 @@ def open_database(path: str | Path, *, backup_dir: Path | None = None) -> pw.Sql
             raise NotACountyLibDatabase(str(path))
         else:
             migrate_to_current(backup_dir, path)
-    except sqlite3.DatabaseError as exc:
-        db.close()
+    except (sqlite3.DatabaseError, pw.DatabaseError) as exc:
+        if not db.is_closed():
+            db.close()
         if "file is not a database" in str(exc):
             raise NotACountyLibDatabase(str(path)) from exc
         raise
     except Exception:
-        db.close()
+        if not db.is_closed():
+            db.close()
         raise
     return db
 

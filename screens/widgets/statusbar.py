@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -18,9 +20,10 @@ class Status:
     role: str
     sync: str
     clock: str
+    warning: str = ""  # e.g. the local clock is far from the hub's
 
 
-class StatusBar(Static):
+class StatusBar(Horizontal):
     """Shows a Status the app provides; refreshed on a timer by the app."""
 
     DEFAULT_CSS = """
@@ -31,17 +34,30 @@ class StatusBar(Static):
         color: $text;
         padding: 0 1;
     }
+    StatusBar #status-place { width: auto; text-style: bold; }
+    StatusBar #status-user { width: auto; padding-left: 2; }
+    StatusBar #status-sync { width: 1fr; padding-left: 2; }
+    StatusBar #status-warning { width: auto; color: $warning; text-style: bold; padding-right: 2; }
+    StatusBar #status-clock { width: auto; }
     """
 
     status: reactive[Status | None] = reactive(None)
 
+    def compose(self) -> ComposeResult:
+        for part in ("place", "user", "sync", "warning", "clock"):
+            yield Static("", id=f"status-{part}")
+
     def watch_status(self, status: Status | None) -> None:
-        if status is None:
-            self.update("")
+        if status is None or not self.is_mounted:
             return
-        self.update(
-            f"{status.library} · {status.branch}  │  {status.user} ({status.role})  │  {status.sync}  │  {status.clock}"
-        )
+        self.query_one("#status-place", Static).update(f"{status.library} · {status.branch}")
+        self.query_one("#status-user", Static).update(f"{status.user} ({status.role})")
+        self.query_one("#status-sync", Static).update(status.sync)
+        self.query_one("#status-warning", Static).update(status.warning)
+        self.query_one("#status-clock", Static).update(status.clock)
+
+    def on_mount(self) -> None:
+        self.watch_status(self.status)
 
 
 def describe_clock(local_now) -> str:
@@ -50,5 +66,5 @@ def describe_clock(local_now) -> str:
 
 def describe_sync(pending: int, enrolled: bool) -> str:
     if not enrolled:
-        return _("Sync: not connected to a hub · {n} waiting").format(n=pending)
-    return _("Sync: {n} waiting").format(n=pending)
+        return _("No hub yet · {n} to send").format(n=pending)
+    return _("Hub · {n} to send").format(n=pending)

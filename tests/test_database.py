@@ -1,0 +1,100 @@
+"""Opening, identity, pragmas and forward migrations of the library database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from countylib.errors import DatabaseError
+from countylib.library import open_db
+from models.base import PRAGMAS, db
+from models.database import SCHEMA_VERSION, create_v1_schema, schema_version
+
+
+def _make_v1_file(path):
+    db.init(str(path), pragmas=PRAGMAS)
+    db.connect()
+    create_v1_schema()
+    db.execute_sql(
+        "INSERT INTO branch (id, code, name, library_name, is_local, created_at) "
+        "VALUES ('b1', 'HX01', '城关分馆', '某某县图书馆', 1, '2025-01-01 00:00:00')"
+    )
+    db.execute_sql(
+        "INSERT INTO bib (id, control_number, title, author, publisher, year, isbn, clc_class, call_number,"
+        " price_cents, marc_format, created_at, updated_at) VALUES ('k1', '', '红楼梦', '曹雪芹', '人民文学出版社',"
+        " '1982', '9787020002207', 'I242.4', 'I242.4/1', 5000, '', '2025-01-01', '2025-01-01')"
+    )
+    db.close()
+
+
+def _schema(path):
+    con = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'bib_fts%'")]
+        columns = {t: sorted((c[1], c[2], c[3]) for c in con.execute(f'PRAGMA table_info("{t}")')) for t in tables}
+        indexes = sorted(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('index','trigger')"))
+        return columns, indexes
+    finally:
+        con.close()
+
+
+def test_new_file_gets_current_schema_and_pragmas(tmp_path):
+    database = open_db(tmp_path / "new.db")
+    assert schema_version() == SCHEMA_VERSION
+    assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert database.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+    database.close()
+
+
+def test_version_1_file_is_backed_up_then_migrated(tmp_path):
+    path = tmp_path / "branch.db"
+    _make_v1_file(path)
+    database = open_db(path)
+    assert schema_version() == SCHEMA_VERSION
+    # Data survives, and the new search index covers the rows that were already there.
+    hits = database.execute_sql("SELECT rowid FROM bib_fts WHERE bib_fts MATCH '红楼梦'").fetchall()
+    assert len(hits) == 1
+    database.close()
+    backups = list((tmp_path / "backups").glob("branch-v1-before-migration-*.db"))
+    assert len(backups) == 1
+    con = sqlite3.connect(backups[0])
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("SELECT title FROM bib").fetchone()[0] == "红楼梦"
+    con.close()
+
+
+def test_migrated_schema_equals_a_new_one(tmp_path):
+    """Every model change needs its migration step: a v1 file upgraded must match a new file."""
+    old = tmp_path / "old.db"
+    _make_v1_file(old)
+    open_db(old).close()
+    open_db(tmp_path / "fresh.db").close()
+    assert _schema(old) == _schema(tmp_path / "fresh.db")
+
+
+def test_file_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    open_db(path).close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(DatabaseError, match="newer CountyLib"):
+        open_db(path)
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE things (x)")
+    con.close()
+    with pytest.raises(DatabaseError, match="not a CountyLib database"):
+        open_db(path)
+
+
+def test_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("这不是数据库，只是一些文字。" * 200, encoding="utf-8")
+    with pytest.raises(DatabaseError, match="not a CountyLib database"):
+        open_db(path)
