@@ -4,7 +4,7 @@ from models.attendance import Attendance, Event, Registration, VisitCount
 from models.base import BaseModel, SyncedModel, db
 from models.callnumbers import CallNumberBlock, CallNumberCursor
 from models.catalogue import Bib, Item
-from models.circulation import Calendar, CirculationRule, Hold, Loan
+from models.circulation import Calendar, CirculationRule, Hold, InHouseUse, Loan
 from models.deposits import DepositCollection, DepositLine
 from models.donations import Donation, DonationLine, Donor
 from models.org import AuditLog, Branch, Location, Setting, Staff, utcnow
@@ -27,6 +27,7 @@ ALL_MODELS = [
     Hold,
     CirculationRule,
     Calendar,
+    InHouseUse,
     Donor,
     Donation,
     DonationLine,

@@ -68,3 +68,12 @@ class Calendar(BaseModel):
 
     class Meta:
         indexes = ((("branch", "day"), True),)
+
+
+class InHouseUse(SyncedModel):
+    """A copy read in the building and left on a table: counted, never lent."""
+
+    item = pw.ForeignKeyField(Item, backref="in_house_uses")
+    location = pw.ForeignKeyField(Location)
+    used_at = pw.DateTimeField(default=utcnow, index=True)
+    staff = pw.ForeignKeyField(Staff, null=True)
