@@ -1,0 +1,97 @@
+"""Closed days: a due date (or a hold's last pickup day) never falls on a day the branch is shut.
+
+Closed days come from two places: weekdays the branch is always shut (a setting, e.g. every
+Monday) and single days in the Calendar table (holidays, a stocktake), either for one
+branch or, with no branch, for all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from countylib.audit import record_audit
+from countylib.context import ServiceContext, service
+from countylib.errors import RuleViolation, ValidationError
+from countylib.i18n import N_
+from countylib.roles import LIBRARIAN
+from countylib.settings import SettingSpec, get_setting, register_settings
+from models import Branch, Calendar
+
+# Far enough for any loan period; a calendar with no open day in it is a mistake to report.
+HORIZON_DAYS = 400
+
+register_settings(
+    SettingSpec("closed_weekdays", [], N_("Weekdays the library is always closed (0 = Monday … 6 = Sunday)")),
+)
+
+
+def first_open_day(day: dt.date, is_closed: Callable[[dt.date], bool], horizon: int = HORIZON_DAYS) -> dt.date:
+    """``day`` itself when open, else the next open day after it."""
+    for offset in range(horizon + 1):
+        candidate = day + dt.timedelta(days=offset)
+        if not is_closed(candidate):
+            return candidate
+    raise RuleViolation(
+        "The calendar has no open day in the {n} days after {day}; check the closed days in Settings.",
+        n=horizon,
+        day=day.isoformat(),
+    )
+
+
+def closed_checker(branch_id: str | None, start: dt.date, horizon: int = HORIZON_DAYS) -> Callable[[dt.date], bool]:
+    """A predicate over [start, start + horizon] answering from one query."""
+    weekdays = {int(w) for w in get_setting("closed_weekdays") or ()}
+    end = start + dt.timedelta(days=horizon)
+    query = Calendar.select(Calendar.day).where(Calendar.day.between(start, end))
+    if branch_id is None:
+        query = query.where(Calendar.branch.is_null())
+    else:
+        query = query.where(Calendar.branch.is_null() | (Calendar.branch == branch_id))
+    days = {row.day for row in query}
+    return lambda day: day in days or day.weekday() in weekdays
+
+
+def next_open_day(branch_id: str | None, day: dt.date) -> dt.date:
+    return first_open_day(day, closed_checker(branch_id, day))
+
+
+def _branch(code: str | None) -> Branch | None:
+    if code is None:
+        return None
+    branch = Branch.get_or_none(Branch.code == code)
+    if branch is None:
+        raise ValidationError("There is no branch {code}.", code=code)
+    return branch
+
+
+@service(LIBRARIAN)
+def close_day(ctx: ServiceContext, day: dt.date, reason: str = "", branch_code: str | None = None) -> Calendar:
+    """Mark a day closed (for one branch, or for all branches when no branch is given)."""
+    branch = _branch(branch_code)
+    existing = Calendar.get_or_none(Calendar.day == day, Calendar.branch == branch if branch else Calendar.branch.is_null())
+    if existing is not None:
+        return existing
+    row = Calendar.create(branch=branch, day=day, reason=reason.strip())
+    record_audit(ctx, "calendar.closed", "calendar", day.isoformat(), branch=branch_code, reason=reason.strip())
+    return row
+
+
+@service(LIBRARIAN)
+def open_day(ctx: ServiceContext, day: dt.date, branch_code: str | None = None) -> None:
+    """Undo a closed day."""
+    branch = _branch(branch_code)
+    deleted = (
+        Calendar.delete()
+        .where(Calendar.day == day, Calendar.branch == branch if branch else Calendar.branch.is_null())
+        .execute()
+    )
+    if deleted:
+        record_audit(ctx, "calendar.opened", "calendar", day.isoformat(), branch=branch_code)
+
+
+def closed_days(start: dt.date, end: dt.date, branch_id: str | None = None) -> list[Calendar]:
+    query = Calendar.select().where(Calendar.day.between(start, end)).order_by(Calendar.day)
+    if branch_id is not None:
+        query = query.where(Calendar.branch.is_null() | (Calendar.branch == branch_id))
+    return list(query)

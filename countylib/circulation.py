@@ -1,0 +1,764 @@
+"""The circulation desk's work: lend, take back, renew, and the things that go wrong.
+
+Every function here that changes something is one service call: the rules are checked
+first, then the rows and their events are written in one transaction, so a refusal leaves
+no loan and no event behind. A volunteer may lend and take back; overriding a block needs
+a librarian and a reason, and is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO
+
+from countylib.audit import record_audit
+from countylib.context import ServiceContext, service
+from countylib.errors import CountyLibError, RuleViolation
+from countylib.holds import (
+    OPEN_STATUSES,
+    Routing,
+    cancel_hold,
+    fill_hold,
+    patron_holds,
+    record_routing,
+    route_returned_item,
+)
+from countylib.i18n import N_, _, format_date
+from countylib.lookups import desk_location, find_item, find_patron
+from countylib.roles import LIBRARIAN, VOLUNTEER
+from countylib.rules import (
+    Block,
+    Blocked,
+    PatronStanding,
+    card_blocks,
+    due_date,
+    patron_blocks,
+    patron_standing,
+    rule_for,
+    settings_values,
+)
+from countylib.scanning import check_code
+from countylib.settings import SettingSpec, register_settings
+from models import Bib, Hold, InHouseUse, Item, Loan, Location, Patron
+
+register_settings(
+    SettingSpec("receipt_paper", "80mm", N_("Receipt paper: 80 mm or 58 mm roll, or A4"), choices=("80mm", "58mm", "a4")),
+    SettingSpec("auto_print_receipt", False, N_("Print a receipt when a reader is done at the desk"), choices=(False, True)),
+)
+
+ITEM_STATUS_NAMES = {
+    "available": N_("on the shelf"),
+    "on_loan": N_("on loan"),
+    "in_transit": N_("in transit"),
+    "on_hold_shelf": N_("on the hold shelf"),
+    "lost": N_("lost"),
+    "damaged": N_("damaged"),
+    "withdrawn": N_("withdrawn"),
+}
+
+LENDING_SETTINGS = ("circulation_rule_branch", "overdue_items_block", "fines_enabled", "fine_block_cents")
+
+
+def iso_utc(value: dt.datetime) -> str:
+    """A stored (naive UTC) time as the events write it: ISO 8601 ending in Z."""
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+@dataclass
+class CheckOut:
+    loan: Loan
+    item: Item
+    patron: Patron
+    title: str
+    due_date: dt.date
+    overridden: tuple[Block, ...] = ()
+    hold: Hold | None = None  # the reader's own hold this loan fills
+
+
+@dataclass
+class CheckIn:
+    barcode: str
+    outcome: str  # shelved | in_transit | hold_shelf | unknown_item
+    item: Item | None = None
+    loan: Loan | None = None
+    patron: Patron | None = None  # who had it
+    title: str = ""
+    hold: Hold | None = None  # set aside for (hold_shelf) or sent for (in_transit)
+    destination: Location | None = None  # where to send it when in transit
+    previous_status: str | None = None
+    days_overdue: int = 0
+
+
+@dataclass
+class Renewal:
+    loan: Loan
+    item: Item
+    patron: Patron
+    title: str
+    due_date: dt.date
+    previous_due_date: dt.date
+    renewals: int
+    overridden: tuple[Block, ...] = ()
+
+
+@dataclass
+class RenewAttempt:
+    barcode: str
+    title: str
+    renewal: Renewal | None = None
+    refusal: CountyLibError | None = None
+
+
+def _open_loan(item: Item) -> Loan | None:
+    return Loan.get_or_none(Loan.item == item, Loan.checked_in_at.is_null())
+
+
+def _title(item: Item) -> str:
+    return Bib.select(Bib.title).where(Bib.id == item.bib_id).scalar() or item.barcode
+
+
+def _override(ctx: ServiceContext, blocks: list[Block], reason: str | None, action: str, item: Item, patron: Patron) -> tuple[Block, ...]:
+    """Refuse with every block, or let a librarian through with a reason (audited)."""
+    if not blocks:
+        return ()
+    reason = (reason or "").strip()
+    fixed = [b for b in blocks if not b.overridable]
+    if fixed:
+        raise Blocked(fixed)
+    if not reason:
+        raise Blocked(blocks)
+    ctx.require(LIBRARIAN)
+    record_audit(
+        ctx,
+        f"{action}.override",
+        "item",
+        item.id,
+        barcode=item.barcode,
+        card_number=patron.card_number,
+        blocks=[b.code for b in blocks],
+        reason=reason,
+    )
+    return tuple(blocks)
+
+
+# -- lending ------------------------------------------------------------------------------
+
+
+def lending_blocks(patron: Patron, item: Item, title: str, rule, standing: PatronStanding, current: Loan | None, today: dt.date, settings: dict) -> list[Block]:
+    """Everything that stops this reader borrowing this copy now."""
+    blocks = patron_blocks(patron, today, standing, settings)
+    if current is not None and current.patron_id == patron.id:
+        blocks.append(
+            Block(
+                "already_theirs",
+                N_("{title} is already on loan to {name}, due {date}. Use Renew to extend it."),
+                {"title": title, "name": patron.name, "date": format_date(current.due_date)},
+                overridable=False,
+            )
+        )
+    elif current is not None:
+        blocks.append(
+            Block(
+                "on_loan",
+                N_("{title} is still on loan to another reader (due {date}). An override checks it in first."),
+                {"title": title, "date": format_date(current.due_date)},
+            )
+        )
+    if not rule.loanable:
+        blocks.append(
+            Block("not_for_loan", N_("{title} is not for loan; it can be read in the library."), {"title": title})
+        )
+    if item.status == "withdrawn":
+        blocks.append(
+            Block("withdrawn", N_("{title} has been withdrawn from the collection."), {"title": title}, overridable=False)
+        )
+    elif item.status == "lost":
+        blocks.append(Block("item_lost", N_("{title} is recorded as lost."), {"title": title}))
+    elif item.status == "damaged":
+        blocks.append(Block("item_damaged", N_("{title} is marked damaged."), {"title": title}))
+    holds = list(Hold.select().where(Hold.bib == item.bib_id, Hold.status.in_(OPEN_STATUSES)))
+    if holds:
+        blocks.extend(_hold_blocks(patron, item, title, holds))
+    if standing.open_loans >= rule.max_items:
+        blocks.append(
+            Block(
+                "loan_limit",
+                N_("{name} already has {n} item(s) on loan, the most allowed."),
+                {"name": patron.name, "n": standing.open_loans},
+            )
+        )
+    return blocks
+
+
+def _hold_blocks(patron: Patron, item: Item, title: str, holds: list[Hold]) -> list[Block]:
+    for hold in holds:
+        if hold.status == "ready" and hold.item_id == item.id and hold.patron_id != patron.id:
+            return [
+                Block(
+                    "on_hold_shelf",
+                    N_("{title} is waiting on the hold shelf for another reader; cancel that hold first if it should go to this reader."),
+                    {"title": title},
+                    overridable=False,
+                )
+            ]
+    own = [h for h in holds if h.patron_id == patron.id]
+    if own and own[0].status == "ready" and own[0].item_id == item.id:
+        return []
+    own_since = min((h.placed_at for h in own), default=None)
+    ahead = [
+        h for h in holds
+        if h.status == "waiting" and h.patron_id != patron.id and (own_since is None or h.placed_at < own_since)
+    ]
+    if not ahead:
+        return []
+    free_copies = 1 + (
+        Item.select().where(Item.bib == item.bib_id, Item.status == "available", Item.id != item.id).count()
+    )
+    if len(ahead) < free_copies:
+        return []
+    return [
+        Block("reserved", N_("{title} is reserved by {n} other reader(s) waiting before this one."), {"title": title, "n": len(ahead)})
+    ]
+
+
+@service(VOLUNTEER)
+def check_out(
+    ctx: ServiceContext,
+    card_number: str,
+    barcode: str,
+    *,
+    override_reason: str | None = None,
+    location: Location | None = None,
+) -> CheckOut:
+    """Lend a copy to a reader: rules first, then the loan, its event, and their hold if any."""
+    patron = find_patron(check_code(card_number))
+    item = find_item(check_code(barcode))
+    here = location or desk_location(ctx)
+    today, now = ctx.clock.today(), ctx.clock.utcnow()
+    settings = settings_values(*LENDING_SETTINGS)
+    rule = rule_for(here, patron, item, settings["circulation_rule_branch"])
+    standing = patron_standing(patron, today, settings["fines_enabled"])
+    current = _open_loan(item)
+    title = _title(item)
+    blocks = lending_blocks(patron, item, title, rule, standing, current, today, settings)
+    overridden = _override(ctx, blocks, override_reason, "loan", item, patron)
+    if current is not None:
+        # The copy is in our hands, so the earlier loan is over: close it before lending again.
+        _check_in_item(ctx, item, here, now, loan=current, holds=False)
+    due = due_date(here.branch_id, today, rule.loan_days)
+    loan = Loan.create(
+        item=item,
+        patron=patron,
+        location=here,
+        checked_out_at=now,
+        due_date=due,
+        staff=ctx.actor.staff_id,
+        patron_category=patron.category,
+    )
+    item.status = "on_loan"
+    item.current_location = here
+    item.updated_at = now
+    item.save()
+    ctx.record(
+        "loan.checked_out",
+        {
+            "loan_id": loan.id,
+            "item_id": item.id,
+            "barcode": item.barcode,
+            "patron_id": patron.id,
+            "card_number": patron.card_number,
+            "location": here.code,
+            "checked_out_at": iso_utc(now),
+            "due_date": due.isoformat(),
+            "override_reason": override_reason.strip() if overridden else None,
+        },
+    )
+    hold = fill_hold(ctx, patron, item, loan, now)
+    return CheckOut(loan, item, patron, title, due, overridden, hold)
+
+
+# -- taking back --------------------------------------------------------------------------
+
+
+def _check_in_item(
+    ctx: ServiceContext, item: Item, here: Location, now: dt.datetime, *, loan: Loan | None = None, holds: bool = True
+) -> CheckIn:
+    loan = loan or _open_loan(item)
+    previous = item.status
+    patron = None
+    days_overdue = 0
+    if loan is not None:
+        loan.checked_in_at = now
+        loan.checkin_location = here
+        loan.save()
+        patron = Patron.get_or_none(Patron.id == loan.patron_id) if loan.patron_id else None
+        days_overdue = max(0, (ctx.clock.today() - loan.due_date).days)
+    if previous in ("damaged", "withdrawn"):
+        # Out of circulation: it stays so wherever it is; staff decide what happens to it.
+        item.current_location = here
+        item.updated_at = now
+        item.save()
+        routing = Routing("shelved")
+    else:
+        routing = route_returned_item(ctx, item, here, now, holds=holds)
+    ctx.record(
+        "loan.checked_in",
+        {
+            "loan_id": loan.id if loan else None,
+            "item_id": item.id,
+            "barcode": item.barcode,
+            "location": here.code,
+            "checked_in_at": iso_utc(now),
+            "outcome": routing.outcome,
+        },
+    )
+    record_routing(ctx, item, routing)
+    return CheckIn(
+        barcode=item.barcode,
+        outcome=routing.outcome,
+        item=item,
+        loan=loan,
+        patron=patron,
+        title=_title(item),
+        hold=routing.hold,
+        destination=routing.destination,
+        previous_status=previous,
+        days_overdue=days_overdue,
+    )
+
+
+@service(VOLUNTEER)
+def check_in(ctx: ServiceContext, barcode: str, *, location: Location | None = None) -> CheckIn:
+    """Take a copy back. Always accepted: even a barcode this database never saw is recorded,
+    so sync can match it with the loan made elsewhere."""
+    code = check_code(barcode)
+    here = location or desk_location(ctx)
+    now = ctx.clock.utcnow()
+    item = Item.get_or_none(Item.barcode == code)
+    if item is None:
+        ctx.record(
+            "loan.checked_in",
+            {
+                "loan_id": None,
+                "item_id": None,
+                "barcode": code,
+                "location": here.code,
+                "checked_in_at": iso_utc(now),
+                "outcome": "unknown_item",
+            },
+        )
+        return CheckIn(code, "unknown_item")
+    return _check_in_item(ctx, item, here, now)
+
+
+# -- renewing -----------------------------------------------------------------------------
+
+
+@service(VOLUNTEER)
+def renew(
+    ctx: ServiceContext, barcode: str, *, override_reason: str | None = None, location: Location | None = None
+) -> Renewal:
+    """A new due date for a loan, unless the limit is reached or someone else waits for the title."""
+    item = find_item(check_code(barcode))
+    loan = _open_loan(item)
+    title = _title(item)
+    if loan is None:
+        raise RuleViolation("{title} is not on loan, so it cannot be renewed.", title=title)
+    patron = Patron.get_by_id(loan.patron_id)
+    here = location or desk_location(ctx)
+    today = ctx.clock.today()
+    setting = settings_values("circulation_rule_branch")["circulation_rule_branch"]
+    rule = rule_for(here, patron, item, setting)
+    blocks = card_blocks(patron, today)
+    if item.status == "lost":
+        blocks.append(Block("item_lost", N_("{title} is recorded as lost."), {"title": title}, overridable=False))
+    if loan.renewals >= rule.renewals:
+        blocks.append(
+            Block(
+                "renewal_limit",
+                N_("{title} has been renewed {n} time(s), the most allowed."),
+                {"title": title, "n": loan.renewals},
+            )
+        )
+    waiting = (
+        Hold.select()
+        .where(Hold.bib == item.bib_id, Hold.status == "waiting", Hold.patron != patron)
+        .count()
+    )
+    if waiting:
+        blocks.append(
+            Block("reserved", N_("{title} is reserved by {n} other reader(s), so it cannot be renewed."), {"title": title, "n": waiting})
+        )
+    new_due = due_date(here.branch_id, today, rule.renewal_days)
+    if new_due <= loan.due_date:
+        blocks.append(
+            Block(
+                "too_early",
+                N_("Renewing {title} today would not move its due date ({date})."),
+                {"title": title, "date": format_date(loan.due_date)},
+                overridable=False,
+            )
+        )
+    overridden = _override(ctx, blocks, override_reason, "renewal", item, patron)
+    previous_due = loan.due_date
+    loan.due_date = new_due
+    loan.renewals += 1
+    loan.save()
+    ctx.record(
+        "loan.renewed",
+        {
+            "loan_id": loan.id,
+            "barcode": item.barcode,
+            "card_number": patron.card_number,
+            "due_date": new_due.isoformat(),
+            "renewals": loan.renewals,
+            "renewed_at": iso_utc(ctx.clock.utcnow()),
+        },
+    )
+    return Renewal(loan, item, patron, title, new_due, previous_due, loan.renewals, overridden)
+
+
+@service(VOLUNTEER)
+def renew_all(ctx: ServiceContext, card_number: str, *, location: Location | None = None) -> list[RenewAttempt]:
+    """Renew every loan of a reader that may be renewed; each refusal is reported, not fatal."""
+    patron = find_patron(check_code(card_number))
+    here = location or desk_location(ctx)
+    rows = (
+        Loan.select(Item.barcode, Bib.title)
+        .join(Item)
+        .join(Bib)
+        .where(Loan.patron == patron, Loan.checked_in_at.is_null())
+        .order_by(Loan.due_date, Item.barcode)
+        .tuples()
+    )
+    attempts = []
+    for barcode, title in rows:
+        try:
+            attempts.append(RenewAttempt(barcode, title, renewal=renew(ctx, barcode, location=here)))
+        except RuleViolation as exc:  # the savepoint of that one renewal is rolled back
+            attempts.append(RenewAttempt(barcode, title, refusal=exc))
+    return attempts
+
+
+# -- undo (corrections, never deletions) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One line of the desk's session list: enough to undo it."""
+
+    kind: str  # check_out | check_in | renew | hold | in_house
+    barcode: str
+    title: str = ""
+    card_number: str = ""
+    loan_id: str | None = None
+    hold_id: str | None = None
+    previous_due_date: dt.date | None = None
+    previous_renewals: int = 0
+
+
+def _correction(ctx: ServiceContext, loan: Loan, barcode: str, undid: str) -> None:
+    card = Patron.select(Patron.card_number).where(Patron.id == loan.patron_id).scalar() if loan.patron_id else None
+    record_audit(ctx, "loan.corrected", "loan", loan.id, barcode=barcode, undid=undid)
+    ctx.record(
+        "loan.corrected",
+        {
+            "loan_id": loan.id,
+            "barcode": barcode,
+            "card_number": card,
+            "undid": undid,
+            "due_date": loan.due_date.isoformat(),
+            "renewals": loan.renewals,
+            "open": loan.checked_in_at is None,
+            "corrected_at": iso_utc(ctx.clock.utcnow()),
+        },
+    )
+
+
+@service(VOLUNTEER)
+def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = None) -> str:
+    """Undo the desk's last transaction by recording its correction; returns what was done."""
+    here = location or desk_location(ctx)
+    now = ctx.clock.utcnow()
+    if tx.kind == "hold" and tx.hold_id:
+        cancel_hold(ctx, tx.hold_id, "undo")
+        return _("Hold cancelled: {title}").format(title=tx.title)
+    loan = Loan.get_or_none(Loan.id == tx.loan_id) if tx.loan_id else None
+    if loan is None:
+        raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+    item = Item.get_by_id(loan.item_id)
+    if tx.kind == "check_out":
+        if loan.checked_in_at is not None or loan.renewals:
+            raise RuleViolation("{title} has been returned or renewed since; there is nothing to undo.", title=tx.title)
+        _reopen_filled_hold(loan, item)
+        _check_in_item(ctx, item, here, now, loan=loan)
+        _correction(ctx, loan, item.barcode, "check_out")
+        return _("Loan undone: {title} taken back.").format(title=tx.title)
+    if tx.kind == "check_in":
+        later = Loan.select().where(Loan.item == item, Loan.checked_out_at > loan.checked_out_at).exists()
+        if loan.checked_in_at is None or later or item.status in ("on_loan", "on_hold_shelf"):
+            raise RuleViolation(
+                "{title} has moved on since it was checked in (lent again or set aside for a hold); undo it there.",
+                title=tx.title,
+            )
+        loan.checked_in_at = None
+        loan.checkin_location = None
+        loan.save()
+        item.status = "on_loan"
+        item.updated_at = now
+        item.save()
+        _correction(ctx, loan, item.barcode, "check_in")
+        return _("Return undone: {title} is on loan again.").format(title=tx.title)
+    if tx.kind == "renew":
+        if loan.checked_in_at is not None or loan.renewals != tx.previous_renewals + 1 or tx.previous_due_date is None:
+            raise RuleViolation("{title} has changed since the renewal; there is nothing to undo.", title=tx.title)
+        loan.due_date = tx.previous_due_date
+        loan.renewals = tx.previous_renewals
+        loan.save()
+        ctx.record(
+            "loan.renewed",
+            {
+                "loan_id": loan.id,
+                "barcode": item.barcode,
+                "card_number": tx.card_number,
+                "due_date": loan.due_date.isoformat(),
+                "renewals": loan.renewals,
+                "renewed_at": iso_utc(now),
+            },
+        )
+        _correction(ctx, loan, item.barcode, "renew")
+        return _("Renewal undone: {title} is due {date} again.").format(title=tx.title, date=format_date(loan.due_date))
+    raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+
+
+def _reopen_filled_hold(loan: Loan, item: Item) -> None:
+    """A lending that filled the reader's hold is undone: the hold waits again."""
+    hold = Hold.get_or_none(
+        Hold.patron == loan.patron_id, Hold.item == item, Hold.status == "filled", Hold.closed_at == loan.checked_out_at
+    )
+    if hold is not None:
+        hold.status = "waiting"
+        hold.item = None
+        hold.closed_at = None
+        hold.save()
+
+
+# -- lost, damaged, read in the building ---------------------------------------------------
+
+
+def _status_change(ctx: ServiceContext, item: Item, status: str, reason: str, here: Location) -> None:
+    previous = item.status
+    item.status = status
+    item.updated_at = ctx.clock.utcnow()
+    item.save()
+    ctx.record(
+        "item.status_changed",
+        {
+            "item_id": item.id,
+            "barcode": item.barcode,
+            "status": status,
+            "previous_status": previous,
+            "reason": reason,
+            "location": here.code,
+        },
+    )
+
+
+def _refuse_if_set_aside(item: Item, title: str) -> None:
+    hold = Hold.get_or_none(Hold.item == item, Hold.status == "ready")
+    if hold is not None:
+        raise RuleViolation(
+            "{title} is waiting on the hold shelf for a reader; cancel that hold first.", title=title
+        )
+
+
+@service(LIBRARIAN)
+def declare_lost(ctx: ServiceContext, barcode: str, reason: str = "", *, location: Location | None = None) -> Item:
+    """The copy is gone. A loan stays open (the reader still owes it) but no longer counts as overdue."""
+    item = find_item(check_code(barcode))
+    title = _title(item)
+    if item.status in ("lost", "withdrawn"):
+        raise RuleViolation("{title} is already recorded as {status}.", title=title, status=_(ITEM_STATUS_NAMES[item.status]))
+    _refuse_if_set_aside(item, title)
+    here = location or desk_location(ctx)
+    reason = reason.strip() or "declared_lost"
+    record_audit(ctx, "item.declared_lost", "item", item.id, barcode=item.barcode, reason=reason)
+    _status_change(ctx, item, "lost", reason, here)
+    return item
+
+
+@service(VOLUNTEER)
+def declare_damaged(ctx: ServiceContext, barcode: str, reason: str = "", *, location: Location | None = None) -> Item:
+    """The copy came back (or was found) damaged: it is taken back if on loan and put aside."""
+    item = find_item(check_code(barcode))
+    title = _title(item)
+    if item.status in ("damaged", "withdrawn"):
+        raise RuleViolation("{title} is already recorded as {status}.", title=title, status=_(ITEM_STATUS_NAMES[item.status]))
+    _refuse_if_set_aside(item, title)
+    here = location or desk_location(ctx)
+    if _open_loan(item) is not None:
+        _check_in_item(ctx, item, here, ctx.clock.utcnow(), holds=False)
+    reason = reason.strip() or "declared_damaged"
+    record_audit(ctx, "item.declared_damaged", "item", item.id, barcode=item.barcode, reason=reason)
+    _status_change(ctx, item, "damaged", reason, here)
+    return item
+
+
+@service(VOLUNTEER)
+def record_in_house_use(ctx: ServiceContext, barcode: str, *, location: Location | None = None) -> InHouseUse:
+    """A copy read in the building (left on a table): counted for the statistics."""
+    item = find_item(check_code(barcode))
+    if _open_loan(item) is not None:
+        raise RuleViolation("{title} is on loan; check it in first.", title=_title(item))
+    here = location or desk_location(ctx)
+    now = ctx.clock.utcnow()
+    use = InHouseUse.create(item=item, location=here, used_at=now, staff=ctx.actor.staff_id)
+    ctx.record(
+        "item.used_in_house",
+        {"use_id": use.id, "item_id": item.id, "barcode": item.barcode, "location": here.code, "used_at": iso_utc(now)},
+    )
+    return use
+
+
+# -- what the desk shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoanLine:
+    loan_id: str
+    barcode: str
+    title: str
+    due_date: dt.date
+    days_overdue: int
+    renewals: int
+    item_status: str
+
+
+@dataclass
+class PatronSummary:
+    patron: Patron
+    loans: list[LoanLine]
+    holds: list[Hold]  # ready first, then waiting
+    blocks: list[Block]
+    standing: PatronStanding
+    fines_enabled: bool = False
+
+
+def current_loans(patron: Patron, today: dt.date) -> list[LoanLine]:
+    rows = (
+        Loan.select(Loan.id, Item.barcode, Bib.title, Loan.due_date, Loan.renewals, Item.status)
+        .join(Item)
+        .join(Bib)
+        .where(Loan.patron == patron, Loan.checked_in_at.is_null())
+        .order_by(Loan.due_date, Item.barcode)
+        .tuples()
+    )
+    return [
+        LoanLine(loan_id, barcode, title, due, max(0, (today - due).days), renewals, status)
+        for loan_id, barcode, title, due, renewals, status in rows
+    ]
+
+
+def patron_summary(patron: Patron, today: dt.date) -> PatronSummary:
+    settings = settings_values(*LENDING_SETTINGS)
+    standing = patron_standing(patron, today, settings["fines_enabled"])
+    return PatronSummary(
+        patron=patron,
+        loans=current_loans(patron, today),
+        holds=patron_holds(patron),
+        blocks=patron_blocks(patron, today, standing, settings),
+        standing=standing,
+        fines_enabled=bool(settings["fines_enabled"]),
+    )
+
+
+# -- overdue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    loan_id: str
+    barcode: str
+    title: str
+    call_number: str
+    due_date: dt.date
+    days_overdue: int
+
+
+@dataclass
+class OverdueReader:
+    patron_id: str
+    name: str
+    card_number: str
+    phone: str
+    address: str
+    guardian_phone: str
+    items: list[OverdueItem] = field(default_factory=list)
+
+    @property
+    def most_days(self) -> int:
+        return max(i.days_overdue for i in self.items)
+
+
+def overdue_readers(today: dt.date, *, min_days: int = 1, location: Location | None = None) -> list[OverdueReader]:
+    """The call list: readers with items at least ``min_days`` overdue, longest overdue first."""
+    cutoff = today - dt.timedelta(days=max(1, min_days))
+    query = (
+        Loan.select(
+            Loan.id, Loan.due_date, Item.barcode, Item.call_number, Bib.title, Bib.call_number,
+            Patron.id, Patron.name, Patron.card_number, Patron.phone, Patron.address, Patron.guardian_phone,
+        )
+        .join(Item)
+        .join(Bib)
+        .switch(Loan)
+        .join(Patron)
+        .where(Loan.checked_in_at.is_null(), Loan.due_date <= cutoff, Item.status != "lost")
+        .order_by(Patron.name, Patron.card_number, Loan.due_date)
+    )
+    if location is not None:
+        query = query.where(Loan.location == location)
+    readers: dict[str, OverdueReader] = {}
+    for loan_id, due, barcode, item_call, title, bib_call, pid, name, card, phone, address, gphone in query.tuples():
+        reader = readers.get(pid)
+        if reader is None:
+            reader = readers[pid] = OverdueReader(pid, name, card, phone, address, gphone)
+        reader.items.append(OverdueItem(loan_id, barcode, title, item_call or bib_call, due, (today - due).days))
+    return sorted(readers.values(), key=lambda r: (-r.most_days, r.name))
+
+
+def write_overdue_csv(readers: Iterable[OverdueReader], out: IO[str]) -> int:
+    """One row per overdue item (spreadsheets sort and filter rows); returns the rows written."""
+    writer = csv.writer(out)
+    writer.writerow(
+        [_("Name"), _("Card"), _("Phone"), _("Guardian phone"), _("Barcode"), _("Title"), _("Due"), _("Days overdue")]
+    )
+    count = 0
+    for reader in readers:
+        for item in reader.items:
+            writer.writerow(
+                [reader.name, reader.card_number, reader.phone, reader.guardian_phone, item.barcode, item.title,
+                 item.due_date.isoformat(), item.days_overdue]
+            )
+            count += 1
+    return count
+
+
+@service(LIBRARIAN)
+def mark_long_overdue_lost(ctx: ServiceContext, *, location: Location | None = None) -> int:
+    """Items overdue longer than the "lost after" setting are recorded as lost."""
+    days = int(settings_values("lost_after_days")["lost_after_days"])
+    if days <= 0:
+        return 0
+    here = location or desk_location(ctx)
+    cutoff = ctx.clock.today() - dt.timedelta(days=days)
+    items = list(
+        Item.select()
+        .join(Loan)
+        .where(Loan.checked_in_at.is_null(), Loan.due_date < cutoff, Item.status == "on_loan")
+    )
+    for item in items:
+        _status_change(ctx, item, "lost", "long_overdue", here)
+    return len(items)

@@ -1,0 +1,73 @@
+"""Finding what was scanned: a reader by card, a copy by barcode, the desk's service point."""
+
+from __future__ import annotations
+
+from countylib.context import ServiceContext
+from countylib.errors import NotFound, RuleViolation
+from countylib.i18n import N_, format_date
+from countylib.roles import LIBRARIAN
+from countylib.settings import SettingSpec, get_setting, register_settings
+from models import CardEvent, Item, Location, Patron
+
+register_settings(
+    SettingSpec(
+        "desk_location",
+        "",
+        N_("Service point this computer lends from: a reading point or van stop code (blank: the branch)"),
+        LIBRARIAN,
+    ),
+)
+
+
+def find_patron(card_number: str) -> Patron:
+    """The reader with this card; a replaced (lost) card is refused by name, not as unknown."""
+    patron = Patron.get_or_none(Patron.card_number == card_number)
+    if patron is not None:
+        return patron
+    replaced = (
+        CardEvent.select(CardEvent, Patron)
+        .join(Patron)
+        .where(CardEvent.old_card_number == card_number, CardEvent.kind == "replaced")
+        .order_by(CardEvent.at.desc())
+        .first()
+    )
+    if replaced is not None:
+        raise RuleViolation(
+            "Card {card} was replaced on {date} (reported lost); only the new card can be used.",
+            card=card_number,
+            date=format_date(replaced.at.date()),
+        )
+    raise NotFound(
+        "No reader has card {card} here. If they registered at another branch that has not synced yet, "
+        "register them in Patrons (F3) or ask them to come back after the next sync.",
+        card=card_number,
+    )
+
+
+def find_item(barcode: str) -> Item:
+    item = Item.get_or_none(Item.barcode == barcode)
+    if item is None:
+        raise NotFound("No item has barcode {barcode} in this catalogue.", barcode=barcode)
+    return item
+
+
+def location_by_code(code: str) -> Location:
+    location = Location.get_or_none(Location.code == code)
+    if location is None:
+        raise NotFound("There is no service point {code}.", code=code)
+    return location
+
+
+def desk_location(ctx: ServiceContext) -> Location:
+    """Where this computer lends: the setting (van laptop, reading point), else the branch building."""
+    code = get_setting("desk_location")
+    if code:
+        location = Location.get_or_none(Location.code == code, Location.active == True)  # noqa: E712
+        if location is not None:
+            return location
+    location = Location.get_or_none(Location.code == ctx.branch.code)
+    if location is None:
+        location = Location.select().where(Location.branch == ctx.branch).order_by(Location.code).first()
+    if location is None:
+        raise NotFound("This branch has no service point; add one in Settings.")
+    return location
