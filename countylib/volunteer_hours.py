@@ -1,0 +1,328 @@
+"""Volunteer hours: signing in and out at the desk, corrections, no-shows, and the sums.
+
+The hours are the minutes between sign-in and sign-out, as the desk saw them. A forgotten
+sign-out, a wrong time or a helper who came without signing in is put right by a
+librarian, who must say why; the old figures stay in the audit log and the events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import peewee as pw
+
+from countylib.audit import record_audit
+from countylib.context import ServiceContext, service
+from countylib.errors import NotFound, RuleViolation, ValidationError
+from countylib.i18n import N_, _
+from countylib.roles import LIBRARIAN, VOLUNTEER
+from countylib.shifts import ASSIGNMENT_STATUSES, get_assignment, assignment_payload, hhmm, parse_time
+from countylib.volunteers import ensure_own, get_volunteer, pinyin_of, volunteer_for_actor
+from models import Location, Patron, Shift, ShiftAssignment, Volunteer
+
+MAX_MINUTES = 24 * 60
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def find_volunteer_at_desk(ctx: ServiceContext, text: str) -> list[Volunteer]:
+    """Who is at the desk: a scanned card (volunteer or reader card) or part of a name.
+
+    A volunteer signed in to the app finds only themselves.
+    """
+    ctx.require(VOLUNTEER)
+    text = text.strip()
+    if not text:
+        raise ValidationError("Scan the volunteer's card or type their name.")
+    card = text.upper()
+    found = list(Volunteer.select().where(Volunteer.card_number == card))
+    if not found:
+        found = list(Volunteer.select().join(Patron).where(Patron.card_number == card))
+    if not found:
+        folded = pinyin_of(text)[0] if not text.isascii() else text.lower().replace(" ", "")
+        found = list(
+            Volunteer.select()
+            .where(
+                (Volunteer.status != "left")
+                & (
+                    Volunteer.name.contains(text)
+                    | Volunteer.name_pinyin.startswith(folded)
+                    | Volunteer.name_initials.startswith(folded)
+                )
+            )
+            .order_by(Volunteer.name_pinyin)
+            .limit(20)
+        )
+    if not ctx.actor.at_least(LIBRARIAN):
+        me = volunteer_for_actor(ctx)
+        found = [v for v in found if me is not None and v.id == me.id]
+    if not found:
+        raise NotFound("No volunteer matches {text}.", text=text)
+    return found
+
+
+def _today_open(volunteer: Volunteer, today: dt.date) -> list[ShiftAssignment]:
+    return list(
+        ShiftAssignment.select(ShiftAssignment, Shift)
+        .join(Shift)
+        .where(
+            (ShiftAssignment.volunteer == volunteer)
+            & (Shift.day == today)
+            & (Shift.cancelled == False)  # noqa: E712
+            & (ShiftAssignment.status == "assigned")
+        )
+        .order_by(Shift.starts)
+    )
+
+
+def _signed_in(volunteer: Volunteer) -> ShiftAssignment | None:
+    return (
+        ShiftAssignment.select()
+        .where(
+            (ShiftAssignment.volunteer == volunteer)
+            & ShiftAssignment.signed_in_at.is_null(False)
+            & ShiftAssignment.signed_out_at.is_null()
+            & (ShiftAssignment.status == "attended")
+        )
+        .first()
+    )
+
+
+@service(VOLUNTEER)
+def sign_in_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> ShiftAssignment:
+    """Start today's shift: the one whose start is nearest to now."""
+    volunteer = get_volunteer(ctx, volunteer)
+    now_local = ctx.clock.local_now()
+    already = _signed_in(volunteer)
+    if already is not None:
+        raise RuleViolation(
+            "{name} signed in at {time} and has not signed out yet.",
+            name=volunteer.name,
+            time=ctx.clock.to_local(already.signed_in_at).strftime("%H:%M"),
+        )
+    waiting = _today_open(volunteer, now_local.date())
+    if not waiting:
+        raise RuleViolation("{name} has no shift today to sign in to.", name=volunteer.name)
+
+    def distance(a: ShiftAssignment) -> float:
+        starts = dt.datetime.combine(a.shift.day, a.shift.starts, ctx.clock.timezone)
+        return abs((starts - now_local).total_seconds())
+
+    assignment = min(waiting, key=distance)
+    assignment.status, assignment.signed_in_at = "attended", ctx.clock.utcnow()
+    assignment.save()
+    ctx.record("shift.signed_in", {**assignment_payload(assignment), "signed_in_at": _iso(assignment.signed_in_at)})
+    return assignment
+
+
+@service(VOLUNTEER)
+def sign_out_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> ShiftAssignment:
+    """End the shift the volunteer signed in to; the minutes between are their hours."""
+    volunteer = get_volunteer(ctx, volunteer)
+    assignment = _signed_in(volunteer)
+    if assignment is None:
+        raise RuleViolation("{name} has not signed in, so there is nothing to sign out of.", name=volunteer.name)
+    now = ctx.clock.utcnow()
+    if assignment.shift.day != ctx.clock.today():
+        raise RuleViolation(
+            "{name} signed in on {day} and never signed out; a librarian can correct that shift's hours.",
+            name=volunteer.name,
+            day=assignment.shift.day.isoformat(),
+        )
+    if now < assignment.signed_in_at:
+        raise RuleViolation("The sign-out time would be before the sign-in time; check the computer's clock.")
+    assignment.signed_out_at = now
+    assignment.minutes = int((now - assignment.signed_in_at).total_seconds() // 60)
+    assignment.save()
+    ctx.record(
+        "shift.signed_out",
+        {**assignment_payload(assignment), "signed_out_at": _iso(now), "minutes": assignment.minutes},
+    )
+    return assignment
+
+
+def _local_to_utc(ctx: ServiceContext, day: dt.date, value: dt.time | str | None, what: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    moment = dt.datetime.combine(day, parse_time(value, what), ctx.clock.timezone)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@service(LIBRARIAN)
+def correct_hours(
+    ctx: ServiceContext,
+    assignment: ShiftAssignment | str,
+    *,
+    reason: str,
+    signed_in: dt.time | str | None = None,
+    signed_out: dt.time | str | None = None,
+    minutes: int | None = None,
+) -> ShiftAssignment:
+    """Set the times (local, on the shift's day) or the minutes of one shift, with a reason.
+
+    Also turns a no-show or a missing sign-in into attendance when the volunteer did come.
+    """
+    a = get_assignment(assignment)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Please give a reason for the correction.")
+    if a.status in ("cancelled", "swapped"):
+        raise RuleViolation(
+            "This assignment was {status}; there are no hours to correct.", status=_(ASSIGNMENT_STATUSES[a.status])
+        )
+    day = a.shift.day
+    new_in = _local_to_utc(ctx, day, signed_in, N_("Signed in")) or a.signed_in_at
+    new_out = _local_to_utc(ctx, day, signed_out, N_("Signed out")) or a.signed_out_at
+    if minutes is None:
+        if new_in is None or new_out is None:
+            raise ValidationError("Give both the sign-in and the sign-out time, or the minutes.")
+        if new_out <= new_in:
+            raise ValidationError("The sign-out time is before the sign-in time.")
+        minutes = int((new_out - new_in).total_seconds() // 60)
+    if not 0 <= int(minutes) <= MAX_MINUTES:
+        raise ValidationError("The minutes must be between 0 and {n}.", n=MAX_MINUTES)
+    if new_in and new_out and new_out <= new_in:
+        raise ValidationError("The sign-out time is before the sign-in time.")
+    if new_in and a.shift.day > ctx.clock.today():
+        raise ValidationError("Hours cannot be recorded for a shift that has not happened yet.")
+    previous = {"minutes": a.minutes, "status": a.status}
+    a.signed_in_at, a.signed_out_at, a.minutes = new_in, new_out, int(minutes)
+    a.status, a.correction_reason = "attended", reason
+    a.save()
+    record_audit(ctx, "shift.hours_corrected", "shift_assignment", a.id, reason=reason, **previous, new_minutes=a.minutes)
+    ctx.record(
+        "shift.hours_corrected",
+        {
+            **assignment_payload(a),
+            "signed_in_at": _iso(a.signed_in_at) if a.signed_in_at else None,
+            "signed_out_at": _iso(a.signed_out_at) if a.signed_out_at else None,
+            "minutes": a.minutes,
+            "previous_minutes": previous["minutes"],
+            "previous_status": previous["status"],
+            "reason": reason,
+        },
+    )
+    return a
+
+
+@service(LIBRARIAN)
+def mark_no_show(ctx: ServiceContext, assignment: ShiftAssignment | str) -> ShiftAssignment:
+    a = get_assignment(assignment)
+    if a.status != "assigned":
+        raise RuleViolation("Only a volunteer who was expected and did not sign in can be marked as not coming.")
+    starts = dt.datetime.combine(a.shift.day, a.shift.starts, ctx.clock.timezone)
+    if ctx.clock.now() < starts:
+        raise RuleViolation("The shift has not started yet.")
+    a.status = "no_show"
+    a.save()
+    ctx.record("shift.no_show", assignment_payload(a))
+    return a
+
+
+@service(LIBRARIAN)
+def record_no_shows(ctx: ServiceContext, day: dt.date) -> list[ShiftAssignment]:
+    """Everyone still only "assigned" to a shift of that day which has ended did not come."""
+    now = ctx.clock.now()
+    marked = []
+    for a in (
+        ShiftAssignment.select(ShiftAssignment, Shift)
+        .join(Shift)
+        .where((Shift.day == day) & (Shift.cancelled == False) & (ShiftAssignment.status == "assigned"))  # noqa: E712
+    ):
+        if dt.datetime.combine(a.shift.day, a.shift.ends, ctx.clock.timezone) <= now:
+            marked.append(mark_no_show(ctx, a))
+    return marked
+
+
+# -- sums -------------------------------------------------------------------------------------
+
+
+def _attended(start: dt.date, end: dt.date):
+    return (
+        ShiftAssignment.select()
+        .join(Shift)
+        .where((ShiftAssignment.status == "attended") & Shift.day.between(start, end))
+    )
+
+
+def hours_by_month(ctx: ServiceContext, year: int) -> list[dict[str, Any]]:
+    """Per month: minutes given, shifts attended, distinct volunteers (the reports use this)."""
+    ctx.require(LIBRARIAN)
+    month = pw.fn.strftime("%m", Shift.day)
+    rows = (
+        _attended(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        .select(
+            month.alias("month"),
+            pw.fn.SUM(ShiftAssignment.minutes).alias("minutes"),
+            pw.fn.COUNT(ShiftAssignment.id).alias("shifts"),
+            pw.fn.COUNT(ShiftAssignment.volunteer.distinct()).alias("volunteers"),
+        )
+        .group_by(month)
+        .dicts()
+    )
+    found = {int(r["month"]): r for r in rows}
+    return [
+        {
+            "month": m,
+            "minutes": int(found[m]["minutes"] or 0) if m in found else 0,
+            "shifts": found[m]["shifts"] if m in found else 0,
+            "volunteers": found[m]["volunteers"] if m in found else 0,
+        }
+        for m in range(1, 13)
+    ]
+
+
+def hours_by_place(ctx: ServiceContext, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Per place (branch, reading point, van stop) between two dates, most hours first."""
+    ctx.require(LIBRARIAN)
+    rows = (
+        _attended(start, end)
+        .switch(Shift)
+        .join(Location)
+        .select(
+            Location.code,
+            Location.name,
+            pw.fn.SUM(ShiftAssignment.minutes).alias("minutes"),
+            pw.fn.COUNT(ShiftAssignment.id).alias("shifts"),
+            pw.fn.COUNT(ShiftAssignment.volunteer.distinct()).alias("volunteers"),
+        )
+        .group_by(Location.code, Location.name)
+        .order_by(pw.fn.SUM(ShiftAssignment.minutes).desc())
+        .dicts()
+    )
+    return [
+        {"code": r["code"], "place": r["name"], "minutes": int(r["minutes"] or 0), "shifts": r["shifts"], "volunteers": r["volunteers"]}
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class HoursLine:
+    day: dt.date
+    place: str
+    role: str
+    starts: str
+    ends: str
+    minutes: int
+
+
+def hours_lines(ctx: ServiceContext, volunteer: Volunteer | str, start: dt.date, end: dt.date) -> list[HoursLine]:
+    """One volunteer's attended shifts (their own, or anyone's for librarians)."""
+    volunteer = get_volunteer(ctx, volunteer)
+    ensure_own(ctx, volunteer)
+    query = (
+        _attended(start, end)
+        .select(ShiftAssignment, Shift, Location)
+        .switch(Shift)
+        .join(Location)
+        .where(ShiftAssignment.volunteer == volunteer)
+        .order_by(Shift.day, Shift.starts)
+    )
+    return [
+        HoursLine(a.shift.day, a.shift.location.name, a.shift.role, hhmm(a.shift.starts), hhmm(a.shift.ends), a.minutes)
+        for a in query
+    ]
