@@ -9,6 +9,7 @@ from models.deposits import DepositCollection, DepositLine
 from models.donations import Donation, DonationLine, Donor
 from models.org import AuditLog, Branch, Location, Setting, Staff, utcnow
 from models.patrons import CardEvent, Patron
+from models.replication import Conflict, KocExport, PendingChange, ReplicaState, SyncRun
 from models.sync import Outbox, SyncState
 from models.volunteers import Shift, ShiftAssignment, Volunteer, VolunteerHonour, VolunteerReview
 
@@ -45,6 +46,7 @@ ALL_MODELS = [
     DepositLine,
     Outbox,
     SyncState,
+    ReplicaState, Conflict, PendingChange, SyncRun, KocExport,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "SyncedModel", "db", "utcnow"]

@@ -1,0 +1,970 @@
+"""The hub's fold: accepted events in, current county state (projections) and conflicts out.
+
+Runs inside the push transaction that holds the hub-wide lock (``storage.serialised``).
+Every changed projection row gets the next ``server_seq`` when the batch is flushed, so a
+branch pulling after cursor N receives exactly what changed since.
+
+Business times are *corrected*: the device reports how far its clock is from the hub's
+(measured at this sync), and every time in a payload is shifted by that much before it is
+compared with other branches' times. A laptop three days fast therefore neither wins every
+race for an item nor gives its readers three extra days: due dates move by the difference
+between the corrected and the raw local date. Competing circulation events are ordered by
+(corrected time, HLC, device, seq).
+
+Principle: a business-rule problem is a recorded fact (a conflict row, code and ticket in
+the event's result), never a refused event. History is never rewritten; an automatic
+resolution (closing the earlier of two open loans) is stated in the conflict it raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync.codec import dumps, iso_utc, parse_utc
+from sync.hub.storage import (
+    BibRow,
+    BranchRow,
+    ConflictRow,
+    HoldRow,
+    ItemRow,
+    LoanRow,
+    LocationRow,
+    ParkedReturn,
+    PatronRow,
+    Projection,
+    get_meta,
+    hub_db,
+    set_meta,
+)
+
+# A check-in matching no loan waits this long for its check-out before staff are asked.
+CHECKIN_WITHOUT_LOAN_AFTER = dt.timedelta(days=3)
+# A device's event cannot have happened after the hub received it.
+MAX_FUTURE = dt.timedelta(minutes=5)
+
+# What staff may do about each kind of conflict (the Sync screen offers these).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "OPEN_LOAN_EXISTS": ("accept", "check_shelf"),
+    "CHECKIN_WITHOUT_LOAN": ("accept", "check_shelf"),
+    "ROUTE_ITEM": ("accept",),
+    "ASSET_CHANGED": ("accept",),
+    "COPY_STATUS_LOST": ("accept",),
+    "DUPLICATE_CARD": ("accept", "merge"),
+    "POSSIBLE_DUPLICATE_PATRON": ("keep_both", "merge"),
+    "CARD_NOT_FOUND": ("accept",),
+    "ITEM_NOT_FOUND": ("accept",),
+    "DUPLICATE_BARCODE": ("accept",),
+    "PATRON_BLOCKED_AT_TIME": ("accept",),
+    "HOLD_CAPTURE_CONFLICT": ("accept", "cancel_hold"),
+    "INVALID_PAYLOAD": ("accept",),
+}
+
+
+@dataclass
+class Incoming:
+    """One accepted event with what the hub knows about its device."""
+
+    event: dict[str, Any]
+    device_id: str
+    offset: dt.timedelta  # hub clock minus device clock, measured at this sync
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.event["payload"]
+
+    @property
+    def branch(self) -> str:
+        return self.event["branch"]
+
+    @property
+    def order(self) -> tuple:
+        return (self.event["hlc"], self.device_id, self.event["seq"])
+
+
+@dataclass
+class Outcome:
+    result: str = "applied"
+    code: str = ""
+    ticket: str = ""
+
+
+class InvalidPayload(ValueError):
+    """A known event type whose payload lacks what the fold needs."""
+
+
+def scope_of(branches: set[str] | str) -> str:
+    if branches == "*":
+        return "*"
+    return "|" + "|".join(sorted(b for b in branches if b)) + "|"
+
+
+def scope_set(scope: str) -> set[str]:
+    return set() if scope == "*" else {b for b in scope.split("|") if b}
+
+
+@dataclass
+class Fold:
+    now: dt.datetime
+    timezone: ZoneInfo
+    dirty: dict[tuple[str, str], Projection] = field(default_factory=dict)
+    _items: dict[str, ItemRow | None] = field(default_factory=dict)
+    _patrons: dict[str, PatronRow | None] = field(default_factory=dict)
+    outcome: Outcome = field(default_factory=Outcome)
+    seq: int = 0  # the last server_seq handed out (read from hub_meta by the caller)
+
+    # -- entry point ------------------------------------------------------------------
+
+    def apply(self, incoming: Incoming) -> Outcome:
+        self.outcome = Outcome()
+        handler = getattr(self, "on_" + incoming.event["type"].replace(".", "_"), None)
+        if handler is None:
+            # Types the hub keeps no projection for (donations, hours, attendance ...): appended.
+            return self.outcome
+        seq_before = self.seq
+        try:
+            with hub_db.atomic():  # a savepoint: a payload the fold cannot use changes nothing
+                handler(incoming)
+                self.flush()
+        except (InvalidPayload, KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.dirty.clear()
+            self._items.clear()
+            self._patrons.clear()
+            self.seq = seq_before
+            self.outcome = Outcome()
+            self.flag("INVALID_PAYLOAD", incoming, note=f"{type(exc).__name__}: {exc}")
+            self.flush()
+        return self.outcome
+
+    # -- time -------------------------------------------------------------------------
+
+    def corrected(self, incoming: Incoming, text: str | None) -> dt.datetime:
+        raw = parse_utc(text) if text else parse_utc(incoming.event["created_at"])
+        return min(raw + incoming.offset, self.now + MAX_FUTURE)
+
+    def corrected_due(self, incoming: Incoming, due: str | None, raw_text: str | None) -> str | None:
+        """Move a due date by the days the device's wrong clock added or took away."""
+        if not due:
+            return due
+        raw = parse_utc(raw_text) if raw_text else parse_utc(incoming.event["created_at"])
+        fixed = self.corrected(incoming, raw_text)
+        shift = self._local_date(fixed) - self._local_date(raw)
+        return (dt.date.fromisoformat(due) + shift).isoformat()
+
+    def _local_date(self, naive_utc: dt.datetime) -> dt.date:
+        return naive_utc.replace(tzinfo=dt.UTC).astimezone(self.timezone).date()
+
+    # -- rows -------------------------------------------------------------------------
+
+    @staticmethod
+    def state(row: Projection) -> dict[str, Any]:
+        if not hasattr(row, "_state"):
+            row._state = json.loads(row.data) if row.data else {}
+        return row._state
+
+    def touch(self, kind: str, row: Projection, branches: set[str] | str = "*") -> None:
+        """Mark a row changed; a branch that once pulled it keeps receiving it (scopes only grow)."""
+        if branches == "*":
+            row.scope = row.scope or "*"
+        elif row.scope != "*":
+            row.scope = scope_of(scope_set(row.scope) | {b for b in branches if b})
+        self.dirty.setdefault((kind, str(row._pk)), row)
+
+    def new_row(self, model: type[Projection], **fields: Any) -> Projection:
+        row = model(scope="", server_seq=0, data="", **fields)
+        row._new = True
+        row._state = {}
+        return row
+
+    def flush(self) -> None:
+        """Give every row the last event changed the next server_seq, and write it.
+
+        Called after each event, so the next event's queries see what this one did."""
+        for row in self.dirty.values():
+            self.seq += 1
+            row.server_seq = self.seq
+            row.data = dumps(self.state(row)).decode("utf-8")
+            row.save(force_insert=getattr(row, "_new", False))
+            row._new = False
+        self.dirty.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        set_meta("server_seq", str(self.seq))
+
+    def item(self, item_id: str | None, barcode: str | None) -> ItemRow | None:
+        for key in (item_id, f"#{barcode}" if barcode else None):
+            if key and key in self._items and self._items[key] is not None:
+                return self._items[key]
+        row = None
+        if item_id:
+            row = ItemRow.get_or_none(ItemRow.id == item_id)
+        if row is None and barcode:
+            row = ItemRow.select().where(ItemRow.barcode == barcode).order_by(ItemRow.server_seq.desc()).first()
+        if row is not None:
+            self.state(row)
+            self._items[row.id] = row
+            self._items[f"#{row.barcode}"] = row
+        return row
+
+    def patron(self, patron_id: str | None, card: str | None) -> PatronRow | None:
+        for key in (patron_id, f"#{card}" if card else None):
+            if key and self._patrons.get(key) is not None:
+                return self._patrons[key]
+        row = None
+        if patron_id:
+            row = PatronRow.get_or_none(PatronRow.id == patron_id)
+        if row is None and card:
+            row = PatronRow.get_or_none(PatronRow.card_number == card)
+        if row is not None:
+            self.state(row)
+            self._patrons[row.id] = row
+            self._patrons[f"#{row.card_number}"] = row
+        return row
+
+    def _remember_patron(self, row: PatronRow) -> None:
+        self._patrons = {k: v for k, v in self._patrons.items() if v is not row}
+        self._patrons[row.id] = row
+        self._patrons[f"#{row.card_number}"] = row
+
+    def location_branch(self, code: str | None, fallback: str) -> str:
+        if not code:
+            return fallback
+        row = LocationRow.get_or_none(LocationRow.code == code)
+        return row.branch if row is not None else fallback
+
+    def ensure_location(self, code: str | None, branch: str) -> None:
+        """Learn a location from a payload that names it (reading points, van stops)."""
+        if not code or ("location", code) in self.dirty or LocationRow.get_or_none(LocationRow.code == code):
+            return
+        row = self.new_row(LocationRow, code=code, branch=branch)
+        row._state = {"code": code, "name": code, "kind": "branch" if code == branch else "other", "branch": branch}
+        self.touch("location", row)
+
+    # -- conflicts --------------------------------------------------------------------
+
+    def flag(
+        self,
+        code: str,
+        incoming: Incoming,
+        *,
+        branches: set[str] | None = None,
+        item: ItemRow | None = None,
+        patron: PatronRow | None = None,
+        sides: list[dict[str, Any]] | None = None,
+        note: str = "",
+    ) -> str:
+        ticket = str(uuid.uuid4())
+        branches = {b for b in (branches or ()) if b} | {incoming.branch}
+        row = self.new_row(ConflictRow, id=ticket, code=code, status="open", created_at=self.now)
+        row._state = {
+            "id": ticket,
+            "code": code,
+            "status": "open",
+            "detected_at": iso_utc(self.now),
+            "branches": sorted(b for b in branches if b),
+            "item": _item_summary(self.state(item)) if item is not None else None,
+            "patron": _patron_summary(self.state(patron)) if patron is not None else None,
+            "sides": sides or [self.side(incoming)],
+            "note": note,
+            "actions": list(ACTIONS.get(code, ("accept",))),
+            "resolution": None,
+        }
+        self.touch("conflict", row, branches)
+        if not self.outcome.code:
+            self.outcome = Outcome("exception", code, ticket)
+        return ticket
+
+    def side(self, incoming: Incoming, at: dt.datetime | None = None, **extra: Any) -> dict[str, Any]:
+        p = incoming.payload
+        side = {
+            "branch": incoming.branch,
+            "device_id": incoming.device_id,
+            "event_id": incoming.event["id"],
+            "type": incoming.event["type"],
+            "at": iso_utc(at) if at else iso_utc(self.corrected(incoming, None)),
+            "loan_id": p.get("loan_id"),
+            "card_number": p.get("card_number") or (p.get("patron") or {}).get("card_number"),
+            "barcode": p.get("barcode"),
+            "location": p.get("location"),
+        }
+        side.update(extra)
+        return side
+
+    # -- branches and places -----------------------------------------------------------
+
+    def on_branch_initialized(self, incoming: Incoming) -> None:
+        b = incoming.payload["branch"]
+        self._upsert_branch(b["code"], b.get("name", b["code"]), b.get("library_name", ""))
+        self._upsert_location({"code": b["code"], "name": b.get("name", b["code"]), "kind": "branch"}, b["code"])
+
+    on_branch_published = on_branch_initialized
+
+    def _upsert_branch(self, code: str, name: str, library_name: str) -> None:
+        row = BranchRow.get_or_none(BranchRow.code == code) or self.new_row(BranchRow, code=code)
+        new = {"code": code, "name": name, "library_name": library_name}
+        if self.state(row) != new:
+            row._state = new
+            self.touch("branch", row)
+
+    def on_location_published(self, incoming: Incoming) -> None:
+        loc = incoming.payload["location"]
+        self._upsert_location(loc, loc.get("branch") or incoming.branch)
+
+    def _upsert_location(self, loc: dict[str, Any], branch: str) -> None:
+        code = loc["code"]
+        row = self.dirty.get(("location", code)) or LocationRow.get_or_none(LocationRow.code == code)
+        if row is None:
+            row = self.new_row(LocationRow, code=code, branch=branch)
+        new = {
+            "code": code,
+            "name": loc.get("name") or code,
+            "kind": loc.get("kind") or "branch",
+            "branch": branch,
+            "route": loc.get("route", ""),
+            "active": loc.get("active", True),
+        }
+        if self.state(row) != new:
+            row.branch = branch
+            row._state = new
+            self.touch("location", row)
+
+    # -- catalogue --------------------------------------------------------------------
+
+    def on_bib_upserted(self, incoming: Incoming) -> None:
+        bib = incoming.payload["bib"]
+        row = BibRow.get_or_none(BibRow.id == bib["id"]) or self.new_row(BibRow, id=bib["id"])
+        if row.hlc and row.hlc > incoming.event["hlc"]:
+            return  # a newer edit of the record is already folded
+        row.hlc = incoming.event["hlc"]
+        row._state = {**self.state(row), **bib}
+        self.touch("bib", row)
+
+    on_bib_published = on_bib_upserted
+
+    def on_item_accessioned(self, incoming: Incoming) -> None:
+        data = dict(incoming.payload["item"])
+        home = self.location_branch(data.get("home_location"), incoming.branch)
+        current = self.location_branch(data.get("current_location"), incoming.branch)
+        self.ensure_location(data.get("home_location"), home)
+        self.ensure_location(data.get("current_location"), current)
+        row = self.item(data["id"], None)
+        if row is None:
+            other = self.item(None, data["barcode"])
+            if other is not None and other.id != data["id"]:
+                self.flag(
+                    "DUPLICATE_BARCODE",
+                    incoming,
+                    branches={other.home_branch},
+                    item=other,
+                    note=f"barcode {data['barcode']} already belongs to another copy",
+                )
+            row = self.new_row(ItemRow, id=data["id"], barcode=data["barcode"])
+            self._items[row.id] = row
+            self._items[f"#{row.barcode}"] = row
+        state = self.state(row)
+        state.update(data)
+        state.update(home_branch=home, current_branch=current)
+        row.barcode = data["barcode"]
+        row.bib_id = data.get("bib_id", "")
+        row.home_branch = home
+        row.status = state.get("status", "available")
+        row.state_at = row.state_at or self.corrected(incoming, None)
+        self.touch("item", row, {home, current})
+
+    on_item_published = on_item_accessioned
+
+    def on_item_status_changed(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        row = self.item(p.get("item_id"), p.get("barcode"))
+        if row is None:
+            self.flag("ITEM_NOT_FOUND", incoming, note=f"barcode {p.get('barcode')}")
+            return
+        at = self.corrected(incoming, None)
+        if row.state_at and at < row.state_at:
+            self.flag(
+                "ASSET_CHANGED",
+                incoming,
+                branches={row.home_branch},
+                item=row,
+                note=f"stale change to {p.get('status')} skipped; the copy is {row.status}",
+            )
+            return
+        self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch)
+
+    def _set_item(self, row: ItemRow, *, status: str, location: str | None, at: dt.datetime, branch: str) -> None:
+        state = self.state(row)
+        state["status"] = status
+        row.status = status
+        scopes = {row.home_branch}
+        if location:
+            loc_branch = self.location_branch(location, branch)
+            self.ensure_location(location, loc_branch)
+            state["current_location"] = location
+            state["current_branch"] = loc_branch
+            scopes.add(loc_branch)
+        row.state_at = max(at, row.state_at) if row.state_at else at
+        self.touch("item", row, scopes)
+
+    # -- patrons ----------------------------------------------------------------------
+
+    def on_patron_registered(self, incoming: Incoming) -> None:
+        data = dict(incoming.payload["patron"])
+        data.pop("id_number", None)  # never kept centrally, even if a payload carries it
+        card = data["card_number"]
+        registered = self.corrected(incoming, data.get("registered_at"))
+        row = self.patron(data["id"], None)
+        if row is not None:  # published again, or a re-statement: keep the card it holds now
+            state = self.state(row)
+            kept_card = row.card_number
+            state.update(data)
+            state["card_number"] = kept_card
+            self.touch("patron", row)
+            return
+        row = self.new_row(
+            PatronRow,
+            id=data["id"],
+            card_number=card,
+            id_number_hash=data.get("id_number_hash") or "",
+            home_branch=data.get("home_branch") or incoming.branch,
+            registered_at=registered,
+            registered_hlc=incoming.event["hlc"],
+        )
+        row._state = {**data, "home_branch": row.home_branch, "status": data.get("status") or "active"}
+        holder = self.patron(None, card)
+        if holder is not None and holder.id != row.id:
+            # Same card number registered twice offline: the earlier keeps it.
+            later, earlier = (row, holder) if (registered, row.registered_hlc) >= (
+                holder.registered_at,
+                holder.registered_hlc,
+            ) else (holder, row)
+            self._give_temporary_card(later)
+            self._remember_patron(earlier)
+            self.touch("patron", row)
+            self.flag(
+                "DUPLICATE_CARD",
+                incoming,
+                branches={holder.home_branch, row.home_branch},
+                patron=earlier,
+                sides=[
+                    {"patron_id": earlier.id, "card_number": earlier.card_number, "branch": earlier.home_branch,
+                     "name": self.state(earlier).get("name", ""), "at": iso_utc(earlier.registered_at)},
+                    {"patron_id": later.id, "card_number": later.card_number, "branch": later.home_branch,
+                     "name": self.state(later).get("name", ""), "at": iso_utc(later.registered_at),
+                     "original_card_number": card},
+                ],
+                note=f"card {card} was given to two readers; the later one now has {later.card_number}",
+            )
+        else:
+            self._remember_patron(row)
+            self.touch("patron", row)
+        self._check_same_person(row, incoming)
+        self._resolve_waiting("CARD_NOT_FOUND", "patron", row.id)
+
+    on_patron_published = on_patron_registered
+
+    def _give_temporary_card(self, row: PatronRow) -> None:
+        temporary = f"{row.card_number}~{row.id[-6:]}"
+        row.card_number = temporary
+        self.state(row)["card_number"] = temporary
+        self._remember_patron(row)
+        self.touch("patron", row)
+
+    def _check_same_person(self, row: PatronRow, incoming: Incoming) -> None:
+        if not row.id_number_hash:
+            return
+        others = [
+            p
+            for p in PatronRow.select().where(PatronRow.id_number_hash == row.id_number_hash, PatronRow.id != row.id)
+            if p.home_branch != row.home_branch
+        ]
+        for other in others:
+            self.flag(
+                "POSSIBLE_DUPLICATE_PATRON",
+                incoming,
+                branches={other.home_branch, row.home_branch},
+                patron=other,
+                sides=[
+                    {"patron_id": other.id, "card_number": other.card_number, "branch": other.home_branch,
+                     "name": self.state(other).get("name", "")},
+                    {"patron_id": row.id, "card_number": row.card_number, "branch": row.home_branch,
+                     "name": self.state(row).get("name", "")},
+                ],
+                note="the same ID number is registered at two branches",
+            )
+
+    def _patron_for_change(self, incoming: Incoming) -> PatronRow | None:
+        p = incoming.payload
+        row = self.patron(p.get("patron_id"), p.get("card_number") or p.get("old_card_number"))
+        if row is None:
+            self.flag("CARD_NOT_FOUND", incoming, note=f"card {p.get('card_number')}")
+        return row
+
+    def on_patron_updated(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is None:
+            return
+        stamps = json.loads(row.field_hlc or "{}")
+        state = self.state(row)
+        hlc = incoming.event["hlc"]
+        changed = False
+        for name, value in incoming.payload.get("changes", {}).items():
+            if name in ("id", "card_number", "id_number"):
+                continue
+            if stamps.get(name, 0) > hlc:
+                continue  # last writer per field by HLC: a later edit is already here
+            stamps[name] = hlc
+            state[name] = value
+            changed = True
+            if name == "id_number_hash":
+                row.id_number_hash = value or ""
+        if changed:
+            row.field_hlc = json.dumps(stamps)
+            self.touch("patron", row)
+
+    def on_patron_renewed(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is not None:
+            self.state(row)["expiry_date"] = incoming.payload.get("expiry_date")
+            self.touch("patron", row)
+
+    def on_patron_suspended(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is not None:
+            self.state(row)["status"] = "suspended"
+            self.touch("patron", row)
+
+    def on_patron_unsuspended(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is not None:
+            self.state(row)["status"] = "active"
+            self.touch("patron", row)
+
+    def on_patron_card_returned(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is not None:
+            self.state(row)["status"] = "returned"
+            self.touch("patron", row)
+
+    def on_patron_card_replaced(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is None:
+            return
+        new_card = incoming.payload["card_number"]
+        holder = self.patron(None, new_card)
+        row.card_number = new_card
+        self.state(row)["card_number"] = new_card
+        if holder is not None and holder.id != row.id:
+            self._give_temporary_card(row)
+            self.flag("DUPLICATE_CARD", incoming, branches={holder.home_branch}, patron=holder,
+                      note=f"replacement card {new_card} already belongs to another reader")
+        self._remember_patron(row)
+        self.touch("patron", row)
+
+    # -- circulation ------------------------------------------------------------------
+
+    def _loan_scope(self, item: ItemRow, location_branch: str) -> set[str]:
+        return scope_set(item.scope) | {item.home_branch, location_branch}
+
+    def on_loan_checked_out(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        item = self.item(p.get("item_id"), p.get("barcode"))
+        if item is None:
+            self.flag("ITEM_NOT_FOUND", incoming, note=f"barcode {p.get('barcode')}")
+            return
+        if not p.get("loan_id"):
+            raise InvalidPayload("loan_id is missing")
+        at = self.corrected(incoming, p.get("checked_out_at"))
+        patron = self.patron(p.get("patron_id"), p.get("card_number"))
+        if patron is None:
+            self.flag("CARD_NOT_FOUND", incoming, branches={item.home_branch}, item=item,
+                      note=f"card {p.get('card_number')} is not known to the county")
+        else:
+            self._check_patron_at(patron, at, incoming, item)
+        branch = self.location_branch(p.get("location"), incoming.branch)
+        self.ensure_location(p.get("location"), branch)
+        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"])
+        if loan is not None:  # the same loan stated again (published at a first sync)
+            return
+        state = {
+            "id": p["loan_id"],
+            "item_id": item.id,
+            "barcode": item.barcode,
+            "patron_id": patron.id if patron is not None else p.get("patron_id"),
+            "card_number": patron.card_number if patron is not None else p.get("card_number"),
+            "location": p.get("location"),
+            "branch": branch,
+            "checked_out_at": iso_utc(at),
+            "due_date": self.corrected_due(incoming, p.get("due_date"), p.get("checked_out_at")),
+            "renewals": p.get("renewals", 0),
+            "checked_in_at": None,
+            "checkin_location": None,
+            "closed_by": None,
+            "patron_category": p.get("patron_category", ""),
+        }
+        loan = self.new_row(LoanRow, id=p["loan_id"], item_id=item.id, patron_id=state["patron_id"] or "",
+                            checked_out_at=at, is_open=True)
+        loan._state = state
+        scopes = self._loan_scope(item, branch)
+
+        open_loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
+        later = (
+            LoanRow.select()
+            .where((LoanRow.item_id == item.id) & (LoanRow.checked_out_at > at))
+            .order_by(LoanRow.checked_out_at)
+            .first()
+        )
+        parked = (
+            ParkedReturn.select()
+            .where((ParkedReturn.item_id == item.id) & (ParkedReturn.returned_at >= at))
+            .order_by(ParkedReturn.returned_at)
+            .first()
+        )
+        if later is not None:
+            # A check-out that happened before loans already folded: it is history now.
+            end = later.checked_out_at
+            if parked is not None and parked.returned_at <= end:
+                self._close(loan, parked.returned_at, parked.location, "return")
+                self._unpark(parked)
+            else:
+                self._close(loan, end, None, "implied_by_checkout")
+                if later.patron_id != loan.patron_id:
+                    self._flag_two_loans(incoming, item, earlier=loan, later=later)
+            self.touch("loan", loan, scopes)
+            return
+        if parked is not None:
+            # The return arrived first (return_before_checkout_arrival): close at once.
+            self._close(loan, parked.returned_at, parked.location, "return")
+            self._unpark(parked)
+            self.touch("loan", loan, scopes)
+            return
+        if open_loan is not None:
+            self.state(open_loan)
+            self._close(open_loan, at, None, "implied_by_checkout")
+            self.touch("loan", open_loan, scopes)
+            if open_loan.patron_id != loan.patron_id:
+                self._flag_two_loans(incoming, item, earlier=open_loan, later=loan)
+        self._set_item(item, status="on_loan", location=p.get("location"), at=at, branch=branch)
+        self.touch("loan", loan, scopes)
+
+    on_loan_published = on_loan_checked_out
+
+    def _check_patron_at(self, patron: PatronRow, at: dt.datetime, incoming: Incoming, item: ItemRow) -> None:
+        state = self.state(patron)
+        expiry = state.get("expiry_date")
+        blocked = state.get("status") in ("suspended", "returned")
+        expired = bool(expiry) and self._local_date(at) > dt.date.fromisoformat(expiry)
+        if (blocked or expired) and incoming.event["type"] == "loan.checked_out":
+            self.flag("PATRON_BLOCKED_AT_TIME", incoming, branches={patron.home_branch}, item=item, patron=patron,
+                      note="blocked" if blocked else f"card expired on {expiry}")
+
+    def _flag_two_loans(self, incoming: Incoming, item: ItemRow, *, earlier: LoanRow, later: LoanRow) -> None:
+        sides = []
+        for loan in (earlier, later):
+            s = self.state(loan)
+            sides.append({"loan_id": loan.id, "branch": s.get("branch"), "location": s.get("location"),
+                          "card_number": s.get("card_number"), "patron_id": loan.patron_id,
+                          "at": s.get("checked_out_at"), "closed_at": s.get("checked_in_at")})
+        self.flag(
+            "OPEN_LOAN_EXISTS",
+            incoming,
+            branches={s["branch"] for s in sides if s["branch"]} | {item.home_branch},
+            item=item,
+            sides=sides,
+            note="checked out at two places; the earlier loan was closed at the later check-out",
+        )
+
+    def _close(self, loan: LoanRow, at: dt.datetime, location: str | None, how: str) -> None:
+        state = self.state(loan)
+        loan.is_open = False
+        state["checked_in_at"] = iso_utc(at)
+        state["checkin_location"] = location
+        state["closed_by"] = how
+
+    def _unpark(self, parked: ParkedReturn) -> None:
+        if parked.flagged:
+            self._resolve_waiting("CHECKIN_WITHOUT_LOAN", "event", parked.event_id)
+        parked.delete_instance()
+
+    def on_loan_checked_in(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        item = self.item(p.get("item_id"), p.get("barcode"))
+        if item is None:
+            self.flag("ITEM_NOT_FOUND", incoming, note=f"barcode {p.get('barcode')}")
+            return
+        at = self.corrected(incoming, p.get("checked_in_at"))
+        branch = self.location_branch(p.get("location"), incoming.branch)
+        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"]) if p.get("loan_id") else None
+        if loan is None:
+            loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
+            if loan is not None and loan.checked_out_at > at:
+                loan = None  # this return belongs to an earlier loan
+        if loan is None:
+            # Perhaps it ends a loan that a later check-out already closed by implication.
+            loan = (
+                LoanRow.select()
+                .where((LoanRow.item_id == item.id) & (LoanRow.checked_out_at <= at))
+                .order_by(LoanRow.checked_out_at.desc())
+                .first()
+            )
+            if loan is not None and self.state(loan).get("closed_by") != "implied_by_checkout":
+                loan = None
+        scopes = {branch, item.home_branch}
+        if loan is not None:
+            state = self.state(loan)
+            if loan.is_open or state.get("closed_by") == "implied_by_checkout":
+                self._close(loan, at, p.get("location"), "return")
+                self.touch("loan", loan, self._loan_scope(item, branch))
+        else:
+            ParkedReturn.insert(
+                event_id=incoming.event["id"],
+                item_id=item.id,
+                returned_at=at,
+                branch=incoming.branch,
+                location=p.get("location") or "",
+                received_at=self.now,
+            ).on_conflict_ignore().execute()
+        if item.status == "lost":
+            self.flag("COPY_STATUS_LOST", incoming, branches=scopes, item=item,
+                      note="a copy marked lost was checked in; the check-in was applied")
+        if item.state_at and at < item.state_at:
+            return  # the copy has moved on since (a later event already set its state)
+        status = {"in_transit": "in_transit", "hold_shelf": "on_hold_shelf"}.get(p.get("outcome") or "", "")
+        if not status:
+            status = "available" if branch == item.home_branch else "in_transit"
+        self._set_item(item, status=status, location=p.get("location"), at=at, branch=branch)
+        self._route_check(incoming, item, branch)
+
+    def _route_check(self, incoming: Incoming, item: ItemRow, branch: str) -> None:
+        waiting = (
+            HoldRow.select()
+            .where((HoldRow.bib_id == item.bib_id) & (HoldRow.status == "waiting"))
+            .order_by(HoldRow.server_seq)
+            .first()
+        )
+        if waiting is None or not item.bib_id:
+            return
+        pickup = self.state(waiting).get("pickup_branch")
+        if pickup and pickup != branch and incoming.payload.get("outcome") != "in_transit":
+            self.flag("ROUTE_ITEM", incoming, branches={pickup, branch}, item=item,
+                      note=f"a hold waits for this title at {pickup}")
+
+    def on_loan_renewed(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"]) if p.get("loan_id") else None
+        if loan is None and p.get("barcode"):
+            item = self.item(None, p["barcode"])
+            if item is not None:
+                loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
+        if loan is None:
+            self.flag("ITEM_NOT_FOUND", incoming, note=f"no loan for {p.get('barcode')}")
+            return
+        state = self.state(loan)
+        state["due_date"] = self.corrected_due(incoming, p.get("due_date"), p.get("renewed_at"))
+        state["renewals"] = max(int(p.get("renewals", 0)), int(state.get("renewals") or 0))
+        self.touch("loan", loan)
+
+    # -- holds ------------------------------------------------------------------------
+
+    def on_hold_placed(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        pickup_branch = self.location_branch(p.get("pickup_location"), incoming.branch)
+        self.ensure_location(p.get("pickup_location"), pickup_branch)
+        row = HoldRow.get_or_none(HoldRow.id == p["hold_id"])
+        if row is None:
+            row = self.new_row(HoldRow, id=p["hold_id"], bib_id=p.get("bib_id", ""), patron_id=p.get("patron_id", ""))
+            row._state = {
+                "id": p["hold_id"],
+                "bib_id": p.get("bib_id"),
+                "patron_id": p.get("patron_id"),
+                "card_number": p.get("card_number"),
+                "pickup_location": p.get("pickup_location"),
+                "pickup_branch": pickup_branch,
+                "status": p.get("status") or "waiting",
+                "item_id": p.get("item_id"),
+                "barcode": p.get("barcode"),
+                "placed_at": iso_utc(self.corrected(incoming, p.get("placed_at"))),
+                "ready_at": None,
+                "closed_at": None,
+            }
+            row.status = row._state["status"]
+            self.touch("hold", row, {pickup_branch, incoming.branch})
+
+    on_hold_published = on_hold_placed
+
+    def _hold(self, incoming: Incoming) -> HoldRow | None:
+        row = HoldRow.get_or_none(HoldRow.id == incoming.payload["hold_id"])
+        if row is None:
+            self.flag("INVALID_PAYLOAD", incoming, note=f"hold {incoming.payload['hold_id']} is not known")
+        else:
+            self.state(row)
+        return row
+
+    def on_hold_ready(self, incoming: Incoming) -> None:
+        row = self._hold(incoming)
+        if row is None:
+            return
+        p = incoming.payload
+        at = self.corrected(incoming, None)
+        state = self.state(row)
+        item = self.item(p.get("item_id"), p.get("barcode"))
+        if row.status == "ready" and state.get("item_id") not in (None, p.get("item_id")):
+            # Captured twice (two copies set aside at two desks): the earlier capture wins.
+            first_item = self.item(state.get("item_id"), state.get("barcode"))
+            mine_first = row.ready_at is not None and at < row.ready_at
+            loser = first_item if mine_first else item
+            sides = [
+                {"item_id": state.get("item_id"), "barcode": state.get("barcode"), "at": state.get("ready_at"),
+                 "branch": state.get("ready_branch")},
+                {"item_id": p.get("item_id"), "barcode": p.get("barcode"), "at": iso_utc(at), "branch": incoming.branch},
+            ]
+            if mine_first:
+                self._capture(row, p, at, incoming.branch)
+            if loser is not None:
+                home_here = loser.home_branch == self.state(loser).get("current_branch")
+                self._set_item(loser, status="available" if home_here else "in_transit", location=None, at=at,
+                               branch=incoming.branch)
+            self.flag("HOLD_CAPTURE_CONFLICT", incoming, branches={state.get("pickup_branch"), incoming.branch},
+                      item=item, sides=sides,
+                      note="one hold was filled by two copies; the earlier capture keeps it, the other copy is routed")
+            self.touch("hold", row, {incoming.branch})
+            return
+        self._capture(row, p, at, incoming.branch)
+        if item is not None:
+            self._set_item(item, status="on_hold_shelf", location=None, at=at, branch=incoming.branch)
+        self.touch("hold", row, {incoming.branch})
+
+    def _capture(self, row: HoldRow, p: dict[str, Any], at: dt.datetime, branch: str) -> None:
+        state = self.state(row)
+        state.update(status="ready", item_id=p.get("item_id"), barcode=p.get("barcode"), ready_at=iso_utc(at),
+                     ready_branch=branch)
+        row.status = "ready"
+        row.ready_at = at
+
+    def on_hold_filled(self, incoming: Incoming) -> None:
+        row = self._hold(incoming)
+        if row is not None:
+            self.state(row).update(status="filled", closed_at=iso_utc(self.corrected(incoming, None)),
+                                   loan_id=incoming.payload.get("loan_id"))
+            row.status = "filled"
+            self.touch("hold", row)
+
+    def on_hold_cancelled(self, incoming: Incoming) -> None:
+        row = self._hold(incoming)
+        if row is not None:
+            self.state(row).update(status="cancelled", closed_at=iso_utc(self.corrected(incoming, None)),
+                                   reason=incoming.payload.get("reason", ""))
+            row.status = "cancelled"
+            self.touch("hold", row)
+
+    # -- resolutions ------------------------------------------------------------------
+
+    def on_conflict_resolved(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        row = ConflictRow.get_or_none(ConflictRow.id == p["conflict_id"])
+        if row is None:
+            raise InvalidPayload(f"conflict {p['conflict_id']} is not known")
+        state = self.state(row)
+        if state.get("status") == "resolved":
+            return  # resolved at another desk already: the first resolution stands
+        action = p.get("action", "accept")
+        if action == "merge":
+            self._merge_patrons(p["keep_patron_id"], p["merge_patron_id"], incoming)
+        elif action == "cancel_hold" and p.get("hold_id"):
+            hold = HoldRow.get_or_none(HoldRow.id == p["hold_id"])
+            if hold is not None:
+                self.state(hold).update(status="cancelled", closed_at=iso_utc(self.now), reason="conflict")
+                hold.status = "cancelled"
+                self.touch("hold", hold)
+        elif action == "check_shelf" and (state.get("item") or {}).get("id"):
+            item = self.item(state["item"]["id"], None)
+            if item is not None:
+                self.state(item)["check_shelf"] = True
+                self.touch("item", item)
+        state.update(
+            status="resolved",
+            resolution={"action": action, "note": p.get("note", ""), "branch": incoming.branch,
+                        "at": iso_utc(self.corrected(incoming, None)), "by": p.get("by", "")},
+        )
+        row.status = "resolved"
+        self.touch("conflict", row)
+
+    def _merge_patrons(self, keep_id: str, merge_id: str, incoming: Incoming) -> None:
+        keep = self.patron(keep_id, None)
+        merged = self.patron(merge_id, None)
+        if keep is None or merged is None:
+            raise InvalidPayload("both readers of a merge must be known")
+        for loan in LoanRow.select().where(LoanRow.patron_id == merged.id):
+            self.state(loan).update(patron_id=keep.id, card_number=keep.card_number)
+            loan.patron_id = keep.id
+            self.touch("loan", loan)
+        for hold in HoldRow.select().where(HoldRow.patron_id == merged.id):
+            self.state(hold).update(patron_id=keep.id, card_number=keep.card_number)
+            hold.patron_id = keep.id
+            self.touch("hold", hold)
+        self.state(merged).update(status="returned", merged_into=keep.id)
+        self.touch("patron", merged)
+
+    def _resolve_waiting(self, code: str, what: str, ident: str) -> None:
+        """A conflict that only waited for a missing fact closes itself when the fact arrives."""
+        for row in ConflictRow.select().where((ConflictRow.code == code) & (ConflictRow.status == "open")):
+            state = self.state(row)
+            hit = (what == "patron" and any(s.get("patron_id") == ident for s in state["sides"])) or (
+                what == "event" and any(s.get("event_id") == ident for s in state["sides"])
+            )
+            if hit:
+                state.update(status="resolved", resolution={"action": "automatic", "note": "the missing record arrived",
+                                                            "at": iso_utc(self.now)})
+                row.status = "resolved"
+                self.touch("conflict", row)
+
+    # -- housekeeping -----------------------------------------------------------------
+
+    def flag_stale_returns(self) -> None:
+        """Check-ins still without their check-out after a while become CHECKIN_WITHOUT_LOAN."""
+        limit = self.now - CHECKIN_WITHOUT_LOAN_AFTER
+        for parked in ParkedReturn.select().where(
+            (ParkedReturn.flagged == False) & (ParkedReturn.received_at < limit)  # noqa: E712
+        ):
+            item = self.item(parked.item_id, None)
+            fake = Incoming(
+                {"id": parked.event_id, "type": "loan.checked_in", "branch": parked.branch, "seq": 0, "hlc": 0,
+                 "created_at": iso_utc(parked.returned_at), "payload": {"location": parked.location}},
+                device_id="",
+                offset=dt.timedelta(0),
+            )
+            saved = self.outcome
+            self.flag("CHECKIN_WITHOUT_LOAN", fake, branches={parked.branch}, item=item,
+                      sides=[{"event_id": parked.event_id, "branch": parked.branch, "at": iso_utc(parked.returned_at),
+                              "location": parked.location}],
+                      note="a check-in matched no loan, and no check-out arrived")
+            self.outcome = saved
+            parked.flagged = True
+            parked.save()
+
+
+def _item_summary(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: state.get(k) for k in ("id", "barcode", "bib_id", "home_branch", "current_branch", "status")}
+
+
+def _patron_summary(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: state.get(k) for k in ("id", "card_number", "name", "home_branch", "status")}
+
+
+def hub_hlc_after(events_hlc: list[int], now_ms: int) -> int:
+    """The hub's clock after seeing a batch: its own time, or later stamps it can trust."""
+    from sync.hlc import ClockDriftError, HybridClock
+
+    clock = HybridClock(int(get_meta("hlc")))
+    clock.tick(now_ms)
+    for stamp in events_hlc:
+        try:
+            clock.merge(stamp, now_ms)
+        except ClockDriftError:
+            continue  # one bad clock must not drag the whole county's clock forward
+    set_meta("hlc", str(clock.last))
+    return clock.last
