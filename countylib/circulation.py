@@ -43,6 +43,8 @@ from countylib.rules import (
 from countylib.scanning import check_code
 from countylib.settings import SettingSpec, register_settings
 from models import Bib, Hold, InHouseUse, Item, Loan, Location, Patron
+from printing.notices import NoticeBatch, NoticeItem, OverdueNotice
+from printing.receipts import HoldSlip, Receipt, ReceiptLine
 
 register_settings(
     SettingSpec("receipt_paper", "80mm", N_("Receipt paper: 80 mm or 58 mm roll, or A4"), choices=("80mm", "58mm", "a4")),
@@ -762,3 +764,55 @@ def mark_long_overdue_lost(ctx: ServiceContext, *, location: Location | None = N
     for item in items:
         _status_change(ctx, item, "lost", "long_overdue", here)
     return len(items)
+
+
+# -- printouts (plain data for printing/) ------------------------------------------------
+
+
+def library_name(ctx: ServiceContext) -> str:
+    return settings_values("library_name")["library_name"] or ctx.branch.library_name
+
+
+def receipt_for(ctx: ServiceContext, patron: Patron, lines: list[ReceiptLine], location: Location) -> Receipt:
+    on_loan = Loan.select().where(Loan.patron == patron, Loan.checked_in_at.is_null()).count()
+    return Receipt(
+        library_name=library_name(ctx),
+        location_name=location.name,
+        patron_name=patron.name,
+        card_number=patron.card_number,
+        printed_at=ctx.clock.local_now().replace(tzinfo=None),
+        lines=lines,
+        loans_total=on_loan,
+    )
+
+
+def hold_slip_for(ctx: ServiceContext, hold: Hold) -> HoldSlip:
+    item = Item.get_by_id(hold.item_id)
+    bib = Bib.get_by_id(hold.bib_id)
+    patron = Patron.get_by_id(hold.patron_id)
+    return HoldSlip(
+        library_name=library_name(ctx),
+        location_name=Location.get_by_id(hold.pickup_location_id).name,
+        patron_name=patron.name,
+        card_number=patron.card_number,
+        title=bib.title,
+        barcode=item.barcode,
+        call_number=item.call_number or bib.call_number,
+        expires_on=hold.expires_on,
+        printed_at=ctx.clock.local_now().replace(tzinfo=None),
+    )
+
+
+def notice_batch(ctx: ServiceContext, readers: list[OverdueReader], location: Location) -> NoticeBatch:
+    return NoticeBatch(
+        library_name=library_name(ctx),
+        location_name=location.name,
+        printed_on=ctx.clock.today(),
+        notices=[
+            OverdueNotice(
+                r.name, r.card_number, r.address, r.phone or r.guardian_phone,
+                [NoticeItem(i.title, i.barcode, i.call_number, i.due_date, i.days_overdue) for i in r.items],
+            )
+            for r in readers
+        ],
+    )
