@@ -23,9 +23,19 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError as
 from countylib.callnumbers import assign_call_number, split_call_number
 from countylib.clc import parse_class_number
 from countylib.context import ServiceContext, service
-from countylib.errors import RuleViolation, ValidationError
+from countylib.errors import NotFound, RuleViolation, ValidationError
+from countylib.i18n import N_
 from countylib.roles import LIBRARIAN
+from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Bib, Item, Location
+from printing.labels import (
+    DEFAULT_TEMPLATE,
+    TEMPLATES,
+    BarcodeLabel,
+    LabelLayoutError,
+    LabelPrint,
+    SpineLabel,
+)
 
 BARCODE_DIGITS = 8
 ACCESSION_DIGITS = 6
@@ -342,3 +352,68 @@ def holdings_count(bib: Bib | None) -> int:
     if bib is None:
         return 0
     return Item.select().where((Item.bib == bib) & Item.status.not_in(("lost", "withdrawn"))).count()
+
+
+# -- labels for the copies ---------------------------------------------------------------------
+
+register_settings(
+    SettingSpec("label_template", DEFAULT_TEMPLATE, N_("Label sheet"), LIBRARIAN, tuple(TEMPLATES)),
+    SettingSpec("label_offset_x_mm", 0.0, N_("Label print offset across (mm, + moves right)"), LIBRARIAN),
+    SettingSpec("label_offset_y_mm", 0.0, N_("Label print offset down (mm, + moves down)"), LIBRARIAN),
+)
+
+
+def label_setup(template: str | None = None, *, start_at: int = 1, one_per_page: bool = False) -> LabelPrint:
+    """The branch's label stock and offsets from the settings; the template may be overridden."""
+    name = template or get_setting("label_template")
+    if name not in TEMPLATES:
+        raise ValidationError(
+            "There is no label sheet called {name}; the sheets are: {names}.", name=name, names=", ".join(TEMPLATES)
+        )
+    setup = LabelPrint(
+        TEMPLATES[name],
+        offset_x_mm=float(get_setting("label_offset_x_mm")),
+        offset_y_mm=float(get_setting("label_offset_y_mm")),
+        start_at=start_at,
+        one_per_page=one_per_page,
+    )
+    try:
+        setup.layout()
+    except LabelLayoutError as exc:
+        per_page = setup.template.one_per_page().per_page if one_per_page else setup.template.per_page
+        raise ValidationError(
+            "Start at a label from 1 to {count} on sheet {name}.", count=per_page, name=name
+        ) from exc
+    return setup
+
+
+def spine_labels(items: list[Item]) -> list[SpineLabel]:
+    return [SpineLabel(item.call_number or item.bib.call_number) for item in items]
+
+
+def barcode_labels(items: list[Item], library_name: str) -> list[BarcodeLabel]:
+    return [
+        BarcodeLabel(item.barcode, library_name, title=item.bib.title, call_number=item.call_number)
+        for item in items
+    ]
+
+
+def items_accessioned_since(ctx: ServiceContext, day: dt.date) -> list[Item]:
+    """This branch's copies accessioned on or after a local date, in accession order."""
+    start = dt.datetime.combine(day, dt.time(), ctx.clock.timezone).astimezone(dt.UTC).replace(tzinfo=None)
+    places = Location.select(Location.id).where(Location.branch == ctx.branch)
+    return list(
+        Item.select(Item, Bib)
+        .join(Bib)
+        .where((Item.accessioned_at >= start) & Item.home_location.in_(places))
+        .order_by(Item.accessioned_at, Item.barcode)
+    )
+
+
+def items_by_barcodes(barcodes: list[str]) -> list[Item]:
+    """The copies with these barcodes, in the order given; an unknown barcode is named."""
+    found = {i.barcode: i for i in Item.select(Item, Bib).join(Bib).where(Item.barcode.in_(barcodes))}
+    missing = [b for b in barcodes if b not in found]
+    if missing:
+        raise NotFound("No copy has the barcode {barcodes}.", barcodes=", ".join(missing))
+    return [found[b] for b in barcodes]
