@@ -47,6 +47,8 @@ CHECKIN_WITHOUT_LOAN_AFTER = dt.timedelta(days=3)
 # A device's event cannot have happened after the hub received it.
 MAX_FUTURE = dt.timedelta(minutes=5)
 
+LOCATION_FIELDS = ("name", "kind", "host_organisation", "contact", "route", "weekday", "time_of_day", "active")
+
 # What staff may do about each kind of conflict (the Sync screen offers these).
 ACTIONS: dict[str, tuple[str, ...]] = {
     "OPEN_LOAN_EXISTS": ("accept", "check_shelf"),
@@ -315,19 +317,24 @@ class Fold:
         loc = incoming.payload["location"]
         self._upsert_location(loc, loc.get("branch") or incoming.branch)
 
+    on_location_added = on_location_published
+
+    def on_location_updated(self, incoming: Incoming) -> None:
+        p = incoming.payload
+        row = LocationRow.get_or_none(LocationRow.code == p["code"])
+        current = dict(self.state(row)) if row is not None else {"code": p["code"], "branch": incoming.branch}
+        current.update({k: v for k, v in p.get("changes", {}).items() if k in LOCATION_FIELDS})
+        self._upsert_location(current, current.get("branch") or incoming.branch)
+
     def _upsert_location(self, loc: dict[str, Any], branch: str) -> None:
         code = loc["code"]
         row = self.dirty.get(("location", code)) or LocationRow.get_or_none(LocationRow.code == code)
         if row is None:
             row = self.new_row(LocationRow, code=code, branch=branch)
-        new = {
-            "code": code,
-            "name": loc.get("name") or code,
-            "kind": loc.get("kind") or "branch",
-            "branch": branch,
-            "route": loc.get("route", ""),
-            "active": loc.get("active", True),
-        }
+        new = {"code": code, "name": code, "kind": "branch", "active": True, **self.state(row)}
+        new.update({k: v for k, v in loc.items() if k in LOCATION_FIELDS})
+        new["name"] = new.get("name") or code
+        new["branch"] = branch
         if self.state(row) != new:
             row.branch = branch
             row._state = new
@@ -550,6 +557,16 @@ class Fold:
             self.state(row)["status"] = "returned"
             self.touch("patron", row)
 
+    def on_patron_erased(self, incoming: Incoming) -> None:
+        row = self._patron_for_change(incoming)
+        if row is not None:
+            # Only what the card needs to stay blocked remains, here as at the branch.
+            state = self.state(row)
+            row._state = {"id": row.id, "card_number": row.card_number, "name": "", "status": "erased",
+                          "home_branch": state.get("home_branch"), "registered_at": state.get("registered_at")}
+            row.id_number_hash = ""
+            self.touch("patron", row)
+
     def on_patron_card_replaced(self, incoming: Incoming) -> None:
         row = self._patron_for_change(incoming)
         if row is None:
@@ -768,6 +785,27 @@ class Fold:
         state["renewals"] = max(int(p.get("renewals", 0)), int(state.get("renewals") or 0))
         self.touch("loan", loan)
 
+    def on_loan_corrected(self, incoming: Incoming) -> None:
+        """Staff undid their last step at the desk: the loan's state becomes what they say."""
+        p = incoming.payload
+        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"])
+        if loan is None:
+            self.flag("ITEM_NOT_FOUND", incoming, note=f"no loan {p['loan_id']} to correct")
+            return
+        state = self.state(loan)
+        state.update(due_date=p.get("due_date", state.get("due_date")), renewals=p.get("renewals", state.get("renewals")),
+                     corrected=p.get("undid"))
+        if p.get("open") and not loan.is_open:
+            other = LoanRow.get_or_none((LoanRow.item_id == loan.item_id) & (LoanRow.is_open == True))  # noqa: E712
+            if other is None:
+                loan.is_open = True
+                state.update(checked_in_at=None, checkin_location=None, closed_by=None)
+                item = self.item(loan.item_id, None)
+                if item is not None:
+                    self._set_item(item, status="on_loan", location=None, at=self.corrected(incoming, None),
+                                   branch=incoming.branch)
+        self.touch("loan", loan)
+
     # -- holds ------------------------------------------------------------------------
 
     def on_hold_placed(self, incoming: Incoming) -> None:
@@ -851,6 +889,13 @@ class Fold:
             self.state(row).update(status="filled", closed_at=iso_utc(self.corrected(incoming, None)),
                                    loan_id=incoming.payload.get("loan_id"))
             row.status = "filled"
+            self.touch("hold", row)
+
+    def on_hold_expired(self, incoming: Incoming) -> None:
+        row = self._hold(incoming)
+        if row is not None:
+            self.state(row).update(status="expired", closed_at=iso_utc(self.corrected(incoming, None)))
+            row.status = "expired"
             self.touch("hold", row)
 
     def on_hold_cancelled(self, incoming: Incoming) -> None:
