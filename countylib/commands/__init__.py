@@ -28,11 +28,13 @@ def db_path(args: argparse.Namespace) -> Path:
 from countylib.commands import app  # noqa: E402  (modules register themselves)
 from countylib.commands import data  # noqa: E402
 from countylib.commands import later  # noqa: E402
+from countylib.commands import marc  # noqa: E402
 from countylib.commands import printing  # noqa: E402
 
 COMMAND_MODULES = [
     app,
     data,
     printing,
+    marc,
     later,
 ]

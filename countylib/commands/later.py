@@ -12,8 +12,6 @@ import sys
 from countylib.commands import common_options
 
 PLANNED: dict[str, tuple[int, str]] = {
-    "import-marc": (5, "import MARC21 / UNIMARC records"),
-    "export-marc": (5, "export records as MARC"),
     "enroll": (6, "enrol this device with the central hub"),
     "sync": (6, "push and pull events with the hub"),
     "export-koc": (6, "write a Koha offline circulation file"),

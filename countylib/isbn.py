@@ -1,0 +1,51 @@
+"""ISBNs as the catalogue keeps them: checked with python-stdnum, stored as compact ISBN-13.
+
+MARC fields carry ISBNs with qualifiers ("0415212723 (pbk.) :"), hyphens, or not at all
+valid; a scanned or typed ISBN may be 10 or 13 digits, hyphenated or not. Everything that
+compares ISBNs goes through ``normalize`` so 7-5037-1744-0 and 9787503717448 are one book.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import ValidationError as StdnumError
+
+# An ISBN-10 or -13 inside free text, hyphens and spaces allowed between the digits.
+_CANDIDATE = re.compile(r"(?<![\dXx])(?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx](?![\dXx])")
+_SHAPE = re.compile(r"^(?:ISBN[:：]?\s*)?[\d\s-]{9,17}[\dXx]$", re.I)
+
+
+def normalize(value: str | None) -> str:
+    """The compact ISBN-13 of a valid ISBN-10/13, or '' when it is not a valid ISBN."""
+    text = re.sub(r"^ISBN[:：]?\s*", "", (value or "").strip(), flags=re.I)
+    if not text:
+        return ""
+    try:
+        return stdnum_isbn.to_isbn13(stdnum_isbn.validate(text))
+    except StdnumError:
+        return ""
+
+
+def find_isbn(text: str | None) -> str:
+    """The first valid ISBN inside a MARC subfield such as '0553268473 (pbk.) :' (or '')."""
+    for match in _CANDIDATE.finditer(text or ""):
+        found = normalize(match.group())
+        if found:
+            return found
+    return ""
+
+
+def looks_like_isbn(text: str) -> bool:
+    """Typed or scanned digits that are meant as an ISBN (10 or 13 of them, hyphens allowed)."""
+    text = text.strip()
+    if not _SHAPE.match(text):
+        return False
+    digits = re.sub(r"[^\dXx]", "", re.sub(r"^ISBN", "", text, flags=re.I))
+    return len(digits) in (10, 13)
+
+
+def hyphenate(isbn13: str) -> str:
+    """978-7-5037-1744-8 as printed on the book; compact when the ranges are unknown."""
+    return stdnum_isbn.format(isbn13) if isbn13 else ""

@@ -1,0 +1,118 @@
+"""Pinyin of titles and authors for the catalogue index, fast enough for bulk MARC import.
+
+``pinyin_text("红楼梦", "曹雪芹")`` gives ``"hongloumeng hlm caoxueqin cxq"``: the full pinyin
+and the initials of each, which the trigram index turns into matches for "hongloumeng",
+"loumeng" and "hlm". Readings come from pypinyin's own dictionaries. pypinyin's
+``lazy_pinyin`` costs about 70 µs a title, too slow for 10,000 records a second, so this
+does the same work with plain lookups: characters with one reading go through one
+``str.translate``; a run of Han characters holding a polyphone (行, 重, 长 ...) is segmented by
+forward maximum matching over pypinyin's phrase dictionary, as pypinyin does, so 银行 reads
+yinhang and 重庆 chongqing. Text that is not Han contributes its letters and digits as
+words, as ``lazy_pinyin(errors=...)`` would.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_TONES = str.maketrans(
+    {
+        **dict.fromkeys("āáǎà", "a"),
+        **dict.fromkeys("ōóǒò", "o"),
+        **dict.fromkeys("ēéěèê", "e"),
+        **dict.fromkeys("īíǐì", "i"),
+        **dict.fromkeys("ūúǔù", "u"),
+        **dict.fromkeys("ǖǘǚǜü", "v"),
+        **dict.fromkeys("ńňǹ", "n"),
+        "ḿ": "m",
+        "\u0304": "",
+        "\u0301": "",
+        "\u030c": "",
+        "\u0300": "",
+    }
+)
+_lock = threading.Lock()
+
+
+class _Tables:
+    def __init__(self) -> None:
+        from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+
+        self.reading: dict[int, str] = {}
+        self.polyphones: set[str] = set()
+        for code, readings in PINYIN_DICT.items():
+            plain = [r.translate(_TONES) for r in readings.split(",")]
+            self.reading[code] = plain[0]
+            if len(set(plain)) > 1:
+                self.polyphones.add(chr(code))
+        # Only phrases that settle a polyphone matter; the rest read as their characters.
+        self.phrases: dict[str, list[str]] = {}
+        self.prefixes: set[str] = set()
+        for phrase, readings in PHRASES_DICT.items():
+            if len(phrase) < 2 or not self.polyphones.intersection(phrase):
+                continue
+            self.phrases[phrase] = [r[0].translate(_TONES) for r in readings]
+            for end in range(2, len(phrase) + 1):
+                self.prefixes.add(phrase[:end])
+        # One space after each syllable: translate gives "hong lou meng " in one C call.
+        self.spaced = {code: reading + " " for code, reading in self.reading.items()}
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    with _lock:
+        return _Tables()
+
+
+def _han_syllables(run: str, tables: _Tables) -> list[str]:
+    if tables.polyphones.isdisjoint(run):
+        return run.translate(tables.spaced).split()
+    out: list[str] = []
+    i, n = 0, len(run)
+    while i < n:
+        best = 0
+        length = 2
+        while i + length <= n and run[i : i + length] in tables.prefixes:
+            if run[i : i + length] in tables.phrases:
+                best = length
+            length += 1
+        if best:
+            out.extend(tables.phrases[run[i : i + best]])
+            i += best
+        else:
+            reading = tables.reading.get(ord(run[i]))
+            if reading:
+                out.append(reading)
+            i += 1
+    return out
+
+
+def syllables(text: str) -> list[str]:
+    """Lower-case pinyin syllables of the Han characters, other letters/digits as words."""
+    tables = _tables()
+    out: list[str] = []
+    pos = 0
+    for match in _HAN_RUN.finditer(text):
+        out.extend(w.lower() for w in _WORD.findall(text, pos, match.start()))
+        out.extend(_han_syllables(match.group(), tables))
+        pos = match.end()
+    out.extend(w.lower() for w in _WORD.findall(text, pos))
+    return out
+
+
+def pinyin_text(title: str, author: str = "") -> str:
+    """What Bib.pinyin holds: 'hongloumeng hlm caoxueqin cxq' (full and initials of each).
+
+    Text without Han characters adds nothing: its own words are already in the index.
+    """
+    words: list[str] = []
+    for text in (title, author):
+        if text and _HAN_RUN.search(text):
+            parts = syllables(text)
+            words.append("".join(parts))
+            words.append("".join(p[0] for p in parts))
+    return " ".join(w for w in words if w)
