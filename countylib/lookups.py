@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from countylib.context import ServiceContext
 from countylib.errors import NotFound, RuleViolation
 from countylib.i18n import N_, format_date
 from countylib.roles import LIBRARIAN
+from countylib.scanning import looks_like_isbn
 from countylib.settings import SettingSpec, get_setting, register_settings
-from models import CardEvent, Item, Location, Patron
+from models import Bib, CardEvent, Item, Location, Patron
 
 register_settings(
     SettingSpec(
@@ -19,11 +22,8 @@ register_settings(
 )
 
 
-def find_patron(card_number: str) -> Patron:
-    """The reader with this card; a replaced (lost) card is refused by name, not as unknown."""
-    patron = Patron.get_or_none(Patron.card_number == card_number)
-    if patron is not None:
-        return patron
+def refuse_replaced_card(card_number: str) -> None:
+    """A card reported lost and replaced stays refused for good, and says so."""
     replaced = (
         CardEvent.select(CardEvent, Patron)
         .join(Patron)
@@ -37,6 +37,14 @@ def find_patron(card_number: str) -> Patron:
             card=card_number,
             date=format_date(replaced.at.date()),
         )
+
+
+def find_patron(card_number: str) -> Patron:
+    """The reader with this card; a replaced (lost) card is refused by name, not as unknown."""
+    patron = Patron.get_or_none(Patron.card_number == card_number)
+    if patron is not None:
+        return patron
+    refuse_replaced_card(card_number)
     raise NotFound(
         "No reader has card {card} here. If they registered at another branch that has not synced yet, "
         "register them in Patrons (F3) or ask them to come back after the next sync.",
@@ -71,3 +79,36 @@ def desk_location(ctx: ServiceContext) -> Location:
     if location is None:
         raise NotFound("This branch has no service point; add one in Settings.")
     return location
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a scanned code turned out to be."""
+
+    kind: str  # patron | item | isbn | unknown
+    code: str
+    patron: Patron | None = None
+    item: Item | None = None
+
+
+def identify(code: str) -> Scanned:
+    """A card opens a reader, a barcode is a copy; a replaced card is refused here and now."""
+    patron = Patron.get_or_none(Patron.card_number == code)
+    if patron is not None:
+        return Scanned("patron", code, patron=patron)
+    item = Item.get_or_none(Item.barcode == code)
+    if item is not None:
+        return Scanned("item", code, item=item)
+    refuse_replaced_card(code)
+    return Scanned("isbn" if looks_like_isbn(code) else "unknown", code)
+
+
+def find_title(code: str) -> Bib:
+    """The title behind a copy's barcode or an ISBN (to place a hold on it)."""
+    item = Item.get_or_none(Item.barcode == code)
+    if item is not None:
+        return Bib.get_by_id(item.bib_id)
+    bib = Bib.select().where(Bib.isbn == code).order_by(Bib.created_at).first()
+    if bib is None:
+        raise NotFound("No copy or ISBN {code} in this catalogue.", code=code)
+    return bib

@@ -1,0 +1,263 @@
+"""The desk driven as staff drive it: scans (typed bursts + Enter), keys, dialogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static
+
+from countylib.app import AppConfig, make_app
+from countylib.clock import FixedClock
+from countylib.scanning import RepeatFilter
+from models import Hold, Item, Loan, Outbox
+from screens.desk import DeskScreen
+from screens.desk_dialogs import HoldSlipDialog, ReasonDialog
+from screens.overdue import OverdueScreen
+from tests.circulation_helpers import home, make_bib, make_item, make_patron
+from tests.tui.pilot_helpers import sign_in, type_into
+
+SIZE = (130, 40)
+SHOTS = os.environ.get("COUNTYLIB_SCREENSHOTS")  # a folder: save SVGs to look at
+
+
+class ManualTime:
+    """The repeat filter's clock, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _app(db_path, language="en"):
+    return make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+
+
+async def open_desk(pilot, user="admin", password="admin123") -> DeskScreen:
+    await sign_in(pilot, user, password)
+    await pilot.press("f2")
+    await pilot.pause()
+    desk = pilot.app.screen
+    assert isinstance(desk, DeskScreen)
+    desk.repeats = RepeatFilter(clock=ManualTime())
+    return desk
+
+
+async def scan(pilot, code: str) -> None:
+    """A keyboard-wedge scanner: the characters, then Enter; time moves on 3 s."""
+    desk = pilot.app.screen
+    if isinstance(desk, DeskScreen) and isinstance(desk.repeats.clock, ManualTime):
+        desk.repeats.clock.now += 3
+    await pilot.press(*code, "enter")
+    await pilot.pause()
+
+
+def result(pilot) -> str:
+    return str(pilot.app.screen.query_one("#result", Static).render())
+
+
+def result_kind(pilot) -> str:
+    return next(iter(pilot.app.screen.query_one("#result", Static).classes))
+
+
+def patron_text(pilot) -> str:
+    screen = pilot.app.screen
+    return "\n".join(str(screen.query_one(sel, Static).render()) for sel in ("#patron-info", "#patron-blocks", "#holds"))
+
+
+def table_rows(pilot, selector: str) -> list[list[str]]:
+    table = pilot.app.screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def shot(app, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        app.save_screenshot(filename=f"{name}.svg", path=SHOTS)
+
+
+def seed(library):
+    make_patron(library, "HX01P1", name="张三")
+    make_patron(library, "HX01P2", name="李四", status="suspended")
+    make_patron(library, "HX01P3", name="王五")
+    for n, title in enumerate(["红楼梦", "三国演义", "水浒传", "西游记"], start=1):
+        make_item(library, f"HX01B{n}", bib=make_bib(title))
+
+
+async def test_a_full_desk_session(library, db_path):
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        assert app.focused is desk.query_one("#scan", Input)
+
+        await scan(pilot, "HX01P1")  # open the reader
+        assert "张三" in patron_text(pilot) and "May borrow" in patron_text(pilot)
+        assert "3301**********123X" in patron_text(pilot)
+
+        for code in ("HX01B1", "HX01B2", "hx01b3 "):  # three loans; scanner noise is fine
+            await scan(pilot, code)
+            assert result_kind(pilot) == "result-ok", result(pilot)
+        assert "Lent to 张三: 水浒传, due 21 Dec 2026" in result(pilot)
+        assert [row[0] for row in table_rows(pilot, "#loans")] == ["HX01B1", "HX01B2", "HX01B3"]
+
+        await scan(pilot, "HX01B3")  # the same code again within 2 s: ignored, with a note
+        desk.repeats.clock.now -= 3
+        await scan(pilot, "HX01B3")
+        assert "scanned twice within 2 seconds" in result(pilot)
+        assert Loan.select().count() == 3
+
+        await pilot.press("down")  # choose the second loan and renew it (too early: refused)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "would not move its due date" in result(pilot) and result_kind(pilot) == "result-refused"
+        app.clock.advance(days=10)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "Renewed 三国演义 for 张三: now due 31 Dec 2026" in result(pilot)
+        shot(app, "desk-session-en")
+
+        await pilot.press("escape")  # next reader, who is blocked: refused, a librarian may override
+        await scan(pilot, "HX01P2")
+        assert "Card HX01P2 is suspended" in patron_text(pilot)
+        await scan(pilot, "HX01B4")
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press("escape")  # no override after all
+        await pilot.pause()
+        assert result_kind(pilot) == "result-refused" and "suspended" in result(pilot)
+        assert Loan.select().where(Loan.checked_in_at.is_null()).count() == 3
+
+        # 王五 reserves 红楼梦, which 张三 has; its return fills the hold.
+        await pilot.press("escape")
+        await scan(pilot, "HX01P3")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await type_into(pilot, "#code", "HX01B1")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Hold placed for 王五: 红楼梦" in result(pilot)
+        assert "Waiting for: 红楼梦" in patron_text(pilot)
+        await pilot.press("escape")
+        await pilot.press("f12")  # Return mode
+        await pilot.pause()
+        assert "RETURN" in str(desk.query_one("#mode", Static).render())
+        await scan(pilot, "HX01B2")
+        assert "Returned 三国演义 from 张三: back to the shelf" in result(pilot)
+        await scan(pilot, "HX01B1")
+        assert isinstance(app.screen, HoldSlipDialog)
+        shot(app, "desk-hold-slip-en")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "put it on the hold shelf for 王五" in result(pilot)
+        assert Hold.get().status == "ready" and Item.get(Item.barcode == "HX01B1").status == "on_hold_shelf"
+
+        await pilot.press("ctrl+z")  # undo is refused for a return that filled a hold, plainly
+        await pilot.pause()
+        assert "moved on" in result(pilot)
+        rows = table_rows(pilot, "#session")
+        assert rows[0][1] == "Returned" and rows[-1][1] == "Lent"
+
+
+async def test_undo_of_a_loan_and_the_receipt(library, db_path, tmp_path):
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        await scan(pilot, "HX01B1")
+        await scan(pilot, "HX01B2")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "Loan undone: 三国演义 taken back" in result(pilot)
+        assert [row[0] for row in table_rows(pilot, "#loans")] == ["HX01B1"]
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        printed = list((Path(os.environ["COUNTYLIB_HOME"]) / "printouts").glob("receipt-*.pdf"))
+        assert len(printed) == 1
+    types = [e.type for e in Outbox.select().order_by(Outbox.seq)][1:]
+    assert types == ["loan.checked_out", "loan.checked_out", "loan.checked_in", "loan.corrected"]
+
+
+async def test_bad_input_is_refused_plainly_with_nothing_written(library, db_path):
+    seed(library)
+    make_bib("ISBN book", isbn="9787020002207")
+    app = _app(db_path)
+    bells = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.bell = lambda: bells.append(1)
+        await open_desk(pilot)
+        await scan(pilot, "NOSUCH1")  # no reader open: neither a card nor a copy
+        assert "No reader or item has the code NOSUCH1" in result(pilot) and result_kind(pilot) == "result-refused"
+        await scan(pilot, "HX01P1")
+        await scan(pilot, "HX01B404")
+        assert "No item has barcode HX01B404" in result(pilot)
+        await scan(pilot, "9787020002207")
+        assert "ISBN" in result(pilot)
+        await pilot.press(*"A;B", "enter")
+        await pilot.pause()
+        assert "cannot be a card number or a barcode" in result(pilot)
+        assert len(bells) == 4
+        await pilot.press("escape")
+        await pilot.press("f12")
+        await scan(pilot, "QT02B77")  # Return mode: a copy from elsewhere is accepted for sync
+        assert "not in this catalogue" in result(pilot) and result_kind(pilot) == "result-warning"
+    assert Loan.select().count() == 0
+    assert [e.type for e in Outbox.select().order_by(Outbox.seq)][1:] == ["loan.checked_in"]
+
+
+async def test_volunteer_is_told_a_librarian_can_override(library, db_path, as_role):
+    as_role("volunteer")
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot, "volunteer1", "password1")
+        await scan(pilot, "HX01P2")
+        await scan(pilot, "HX01B1")
+        assert not isinstance(app.screen, ReasonDialog)
+        assert "A librarian can override this." in result(pilot)
+    assert Loan.select().count() == 0
+
+
+async def test_librarian_override_with_a_reason(library, db_path, as_role):
+    as_role("librarian")
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot, "librarian1", "password1")
+        await scan(pilot, "HX01P2")
+        await scan(pilot, "HX01B1")
+        assert isinstance(app.screen, ReasonDialog)
+        shot(app, "desk-override-en")
+        await type_into(pilot, "#reason", "card renewed at the desk")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Lent to 李四: 红楼梦" in result(pilot)
+    assert Loan.get().patron.card_number == "HX01P2"
+
+
+async def test_overdue_list_in_chinese(library, db_path):
+    seed(library)
+    from countylib.circulation import check_out
+
+    check_out(library, "HX01P1", "HX01B1")
+    Loan.update(due_date=dt.date(2026, 11, 1)).execute()
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        assert "20" in str(desk.query_one("#loans", DataTable).get_row_at(0)[3])
+        shot(app, "desk-patron-zh")
+        await pilot.press("f11")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, OverdueScreen)
+        assert table_rows(pilot, "#overdue-table")[0][:2] == ["张三", "HX01P1"]
+        shot(app, "overdue-zh")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is desk
+    assert home(library).code == "HX01"
