@@ -608,7 +608,8 @@ class SyncClient:
 
         branch = local_branch()
         with db.atomic("IMMEDIATE"):
-            events = list(_published_events(branch))
+            known = _mentioned_in_outbox()
+            events = [(kind, payload) for kind, key, payload in _published_events(branch) if key not in known]
             _append_events(events, branch.code, self.clock.now())
             ReplicaState.update(published_at=self.clock.utcnow()).where(ReplicaState.id == 1).execute()
         return len(events)
@@ -667,6 +668,26 @@ def _append_events(payloads: list[tuple[str, dict[str, Any]]], branch: str, now:
     SyncState.update(next_seq=state.next_seq + len(rows), hlc=clock.last).where(SyncState.id == 1).execute()
 
 
+def _mentioned_in_outbox() -> set[str]:
+    """Ids and codes the outbox already told the hub about (they need no publishing)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(inner, str) and (key == "id" or key.endswith("_id") or key == "code"):
+                    found.add(inner)
+                elif isinstance(inner, (dict, list)):
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for (payload,) in Outbox.select(Outbox.payload).tuples().iterator():
+        walk(payload)
+    return found
+
+
 def _iso_date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -675,21 +696,21 @@ def _published_events(branch: Branch):
     """The branch's own rows as events: places, catalogue, copies, readers, open loans, holds."""
     locations = list(Location.select().where(Location.branch == branch))
     codes = {loc.id: loc.code for loc in Location.select(Location.id, Location.code)}
-    yield "branch.published", {"branch": {"id": branch.id, "code": branch.code, "name": branch.name,
+    yield "branch.published", branch.id, {"branch": {"id": branch.id, "code": branch.code, "name": branch.name,
                                           "library_name": branch.library_name}}
     for loc in locations:
-        yield "location.published", {"location": {
+        yield "location.published", loc.code, {"location": {
             "id": loc.id, "code": loc.code, "name": loc.name, "kind": loc.kind, "branch": branch.code,
             "host_organisation": loc.host_organisation, "contact": loc.contact, "route": loc.route,
             "weekday": loc.weekday, "time_of_day": loc.time_of_day, "active": loc.active}}
     local_ids = [loc.id for loc in locations]
     for bib in Bib.select().iterator():
-        yield "bib.published", {"bib": {
+        yield "bib.published", bib.id, {"bib": {
             "id": bib.id, "control_number": bib.control_number, "title": bib.title, "author": bib.author,
             "publisher": bib.publisher, "year": bib.year, "isbn": bib.isbn, "clc_class": bib.clc_class,
             "call_number": bib.call_number, "price_cents": bib.price_cents}}
     for item in Item.select().where(Item.home_location.in_(local_ids)).iterator():
-        yield "item.published", {"item": {
+        yield "item.published", item.id, {"item": {
             "id": item.id, "barcode": item.barcode, "bib_id": item.bib_id,
             "home_location": codes.get(item.home_location_id), "current_location": codes.get(item.current_location_id),
             "status": item.status, "item_type": item.item_type, "call_number": item.call_number,
@@ -697,7 +718,7 @@ def _published_events(branch: Branch):
     cards = {}
     for patron in Patron.select().where(Patron.home_branch == branch).iterator():
         cards[patron.id] = patron.card_number
-        yield "patron.published", {"patron": {
+        yield "patron.published", patron.id, {"patron": {
             "id": patron.id, "card_number": patron.card_number, "name": patron.name, "gender": patron.gender,
             "id_type": patron.id_type, "id_number_hash": patron.id_number_hash,
             "id_number_masked": patron.id_number_masked, "birth_date": _iso_date(patron.birth_date),
@@ -709,12 +730,12 @@ def _published_events(branch: Branch):
         card = cards.get(loan.patron_id) or (
             Patron.select(Patron.card_number).where(Patron.id == loan.patron_id).scalar() if loan.patron_id else None
         )
-        yield "loan.published", {
+        yield "loan.published", loan.id, {
             "loan_id": loan.id, "item_id": loan.item_id, "barcode": loan.item.barcode, "patron_id": loan.patron_id,
             "card_number": card, "location": codes.get(loan.location_id), "checked_out_at": iso_utc(loan.checked_out_at),
             "due_date": loan.due_date.isoformat(), "renewals": loan.renewals, "patron_category": loan.patron_category}
     for hold in Hold.select().where(Hold.status.in_(("waiting", "ready")) & Hold.pickup_location.in_(local_ids)):
-        yield "hold.published", {
+        yield "hold.published", hold.id, {
             "hold_id": hold.id, "bib_id": hold.bib_id, "patron_id": hold.patron_id,
             "card_number": cards.get(hold.patron_id), "pickup_location": codes.get(hold.pickup_location_id),
             "status": "waiting", "placed_at": iso_utc(hold.placed_at)}

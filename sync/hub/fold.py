@@ -44,8 +44,8 @@ from sync.hub.storage import (
 
 # A check-in matching no loan waits this long for its check-out before staff are asked.
 CHECKIN_WITHOUT_LOAN_AFTER = dt.timedelta(days=3)
-# A device's event cannot have happened after the hub received it.
-MAX_FUTURE = dt.timedelta(minutes=5)
+# A payload time this close to the event's own clock reading was taken at the same moment.
+SAME_MOMENT = dt.timedelta(minutes=1)
 
 LOCATION_FIELDS = ("name", "kind", "host_organisation", "contact", "route", "weekday", "time_of_day", "active")
 
@@ -74,6 +74,7 @@ class Incoming:
     event: dict[str, Any]
     device_id: str
     offset: dt.timedelta  # hub clock minus device clock, measured at this sync
+    at: dt.datetime  # the event's corrected time (see service.push)
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -82,10 +83,6 @@ class Incoming:
     @property
     def branch(self) -> str:
         return self.event["branch"]
-
-    @property
-    def order(self) -> tuple:
-        return (self.event["hlc"], self.device_id, self.event["seq"])
 
 
 @dataclass
@@ -145,8 +142,17 @@ class Fold:
     # -- time -------------------------------------------------------------------------
 
     def corrected(self, incoming: Incoming, text: str | None) -> dt.datetime:
-        raw = parse_utc(text) if text else parse_utc(incoming.event["created_at"])
-        return min(raw + incoming.offset, self.now + MAX_FUTURE)
+        """A payload time on the hub's clock.
+
+        A time taken when the event was recorded (a check-out's checked_out_at) is the event's
+        corrected time itself; a time from the past (a loan published at a first sync) keeps
+        its distance from the event's own clock reading."""
+        if not text:
+            return incoming.at
+        delta = parse_utc(text) - parse_utc(incoming.event["created_at"])
+        if abs(delta) <= SAME_MOMENT:
+            return incoming.at
+        return min(incoming.at + delta, self.now)
 
     def corrected_due(self, incoming: Incoming, due: str | None, raw_text: str | None) -> str | None:
         """Move a due date by the days the device's wrong clock added or took away."""
@@ -981,6 +987,7 @@ class Fold:
                  "created_at": iso_utc(parked.returned_at), "payload": {"location": parked.location}},
                 device_id="",
                 offset=dt.timedelta(0),
+                at=parked.returned_at,
             )
             saved = self.outcome
             self.flag("CHECKIN_WITHOUT_LOAN", fake, branches={parked.branch}, item=item,

@@ -172,6 +172,7 @@ def push(caller: Caller, body: Any, *, hold_seconds: float = 0.0, allow_revoked:
             _check_reuse(device_id, epoch, already, stored)
         now = utcnow()
         fold = Fold(now=now, timezone=TIMEZONE, seq=int(get_meta("server_seq")))
+        floor = device.last_event_at
         rows: list[dict[str, Any]] = []
         aliases: list[dict[str, Any]] = []
         for event, digest in zip(events, hashes):
@@ -185,8 +186,15 @@ def push(caller: Caller, body: Any, *, hold_seconds: float = 0.0, allow_revoked:
                 results.append({"id": event["id"], "seq": event["seq"], "status": "duplicate",
                                 "result": old.result, "code": old.code, "ticket": old.ticket})
                 continue
-            corrected = min(parse_utc(event["created_at"]) + offset, now)
-            outcome = fold.apply(Incoming(event, device_id, offset))
+            # Corrected time: the device's clock plus the offset measured at this sync, never
+            # before its own previous event (a clock set back keeps the device's order) and
+            # never after the hub received it.
+            corrected = parse_utc(event["created_at"]) + offset
+            if floor is not None and corrected < floor:
+                corrected = floor
+            corrected = min(corrected, now)
+            floor = corrected
+            outcome = fold.apply(Incoming(event, device_id, offset, corrected))
             rows.append(
                 {
                     "id": event["id"],
@@ -215,6 +223,8 @@ def push(caller: Caller, body: Any, *, hold_seconds: float = 0.0, allow_revoked:
             Event.insert_many(rows[start : start + 200]).execute()
         if aliases:
             EventAlias.insert_many(aliases).on_conflict_ignore().execute()
+        if floor is not None and floor != device.last_event_at:
+            Device.update(last_event_at=floor).where(Device.id == device_id).execute()
         if mark is None:
             Mark.create(device_id=device_id, epoch=epoch, last_seq=last, updated_at=now)
         else:

@@ -57,6 +57,7 @@ class Device(HubModel):
     prev_valid_until = pw.DateTimeField(null=True)
     enrolled_at = pw.DateTimeField(default=utcnow)
     last_seen_at = pw.DateTimeField(null=True)
+    last_event_at = pw.DateTimeField(null=True)  # corrected time of its latest event: keeps its order
     revoked_at = pw.DateTimeField(null=True)
 
     class Meta:

@@ -227,6 +227,15 @@ def hub(hub_dsn, tmp_path) -> Iterator[Hub]:
     process.close()
 
 
+@pytest.fixture
+def proxy(hub):
+    from tests.sync.proxy import FaultProxy
+
+    made = FaultProxy(hub.process.port)
+    yield made
+    made.close()
+
+
 # -- branches -------------------------------------------------------------------------------
 
 
@@ -245,9 +254,9 @@ class BranchDB:
         options.setdefault("backoff", 0.05)
         return SyncClient(clock=self.clock, ca_file="", **options)
 
-    def enroll(self, hub: Hub) -> None:
+    def enroll(self, hub: Hub, url: str | None = None) -> None:
         with self.use():
-            self.client().enroll(hub.url, hub.admin.code(self.code))
+            self.client().enroll(url or hub.url, hub.admin.code(self.code))
 
     def sync(self, **options):
         with self.use():
