@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import peewee as pw
 from pymarc import Field, Indicators, Leader, Record, Subfield
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError as StdnumError
 

@@ -56,6 +56,10 @@ DECISION_NAMES = {
 }
 _PHONE = re.compile(r"^\+?[\d\s-]{5,20}$")
 
+register_settings(
+    SettingSpec("certificate_language", "zh_CN", N_("Language of donation certificates"), LIBRARIAN, LANGUAGES),
+)
+
 
 # -- donors and donations -------------------------------------------------------------------
 
@@ -429,10 +433,6 @@ def donation_statistics(start: dt.date, end: dt.date) -> list[DonationStats]:
     )
     return [DonationStats(*row) for row in rows]
 
-
-register_settings(
-    SettingSpec("certificate_language", "zh_CN", N_("Language of donation certificates"), LIBRARIAN, LANGUAGES),
-)
 
 
 def certificate_for(ctx: ServiceContext, donation: Donation, language: str | None = None) -> Certificate:
