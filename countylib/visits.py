@@ -407,8 +407,13 @@ class PerCapita:
 def per_capita_visits(year: int) -> PerCapita:
     """Visits in a year per head of the service population (人均到馆次数), as the annual targets state it."""
     visits = total_visits(dt.date(year, 1, 1), dt.date(year, 12, 31))
-    population = int(get_setting("service_population") or 0)
+    population = service_population()
     return PerCapita(visits, population, visits / population if population > 0 else None)
+
+
+def service_population() -> int:
+    """People the library serves (服务人口); 0 until the library sets it."""
+    return int(get_setting("service_population") or 0)
 
 
 def set_service_population(ctx: ServiceContext, population: int) -> None:

@@ -132,7 +132,7 @@ def _header(header: ActivityHeader, heading: str) -> list[Flowable]:
         f"{_('Activity')}: {_escape(header.title)}",
         f"{_('Type')}: {_escape(header.kind)}",
         f"{_('Time')}: {_escape(header.when)}",
-        f"{_('Place')}: {_escape(header.place)}",
+        f"{_('Venue')}: {_escape(header.place)}",
     ]
     if header.organiser:
         lines.append(f"{_('Organiser')}: {_escape(header.organiser)}")
@@ -183,7 +183,7 @@ def render_transfer_list(transfer: TransferList, out: Path | BytesIO) -> None:
     story: list[Flowable] = [
         Paragraph(_escape(f"{transfer.library} · {transfer.branch}"), st["body"]),
         Paragraph(_("Deposit collection transfer list"), st["title"]),
-        Paragraph(f"{_('To')}: {_escape(transfer.destination)} ({_escape(transfer.destination_kind)})", st["body"]),
+        Paragraph(f"{_('Destination')}: {_escape(transfer.destination)} ({_escape(transfer.destination_kind)})", st["body"]),
     ]
     if transfer.host_organisation:
         story.append(Paragraph(f"{_('Host organisation')}: {_escape(transfer.host_organisation)}", st["body"]))
