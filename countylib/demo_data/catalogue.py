@@ -32,7 +32,7 @@ STATUS_TEXT = ("available", "lost", "damaged", "withdrawn", "in_transit")
 MAIN, BRANCH, POINT1, POINT2, VAN = 0, 1, 2, 3, 4
 
 PUBLISHERS_BY_CLASS = {
-    "I": ("人民文学出版社", "作家出版社", "北京十月文艺出版社", "长江文艺出版社", "太白文艺出版社", "上海译文出版社", "译林出版社"),
+    "I": ("人民文学出版社", "作家出版社", "北京十月文艺出版社", "长江文艺出版社", "太白文艺出版社", "上海文艺出版社"),
     "K": ("中华书局", "人民出版社", "生活·读书·新知三联书店", "上海古籍出版社", "陕西人民出版社", "中国社会科学出版社"),
     "T": ("机械工业出版社", "人民邮电出版社", "清华大学出版社", "电子工业出版社", "化学工业出版社", "金盾出版社"),
     "G": ("高等教育出版社", "北京大学出版社", "中信出版社", "天津人民出版社", "广西师范大学出版社"),
@@ -56,13 +56,24 @@ def isbn13(body12: str) -> str:
 
 class Isbns:
     """Unique ISBN-13s per publisher: title numbers walk the publisher's range in a
-    seeded order, so no number repeats and nothing has to be remembered."""
+    seeded order, so no number repeats and nothing has to be remembered. A publisher
+    whose range is used up (a 4-digit prefix holds 10,000 titles) hands the book to the
+    largest publisher of the general list, as a record from another house."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self._state: dict[str, list[int]] = {}
+        self._roomy = sorted((name for name, _ in words.PUBLISHERS_GENERAL), key=lambda n: len(_ISBN_PREFIX[n]))
 
-    def next(self, publisher: str) -> str:
+    def next(self, publisher: str) -> tuple[str, str]:
+        """(publisher, ISBN): the publisher changes only when its range is used up."""
+        for candidate in (publisher, *self._roomy):
+            isbn = self._take(candidate)
+            if isbn:
+                return candidate, isbn
+        raise OverflowError("every publisher's ISBN range is used up")
+
+    def _take(self, publisher: str) -> str:
         prefix = "9787" + _ISBN_PREFIX[publisher]
         digits = 12 - len(prefix)
         space = 10**digits
@@ -74,7 +85,7 @@ class Isbns:
             state = self._state[publisher] = [self.rng.randrange(space), stride, 0]
         start, stride, used = state
         if used >= space:
-            raise OverflowError(publisher)
+            return ""
         state[2] += 1
         return isbn13(f"{prefix}{(start + used * stride) % space:0{digits}d}")
 
@@ -137,24 +148,35 @@ class TitleMaker:
         self.rng = rng
         self.pinyin = pinyin
         self.templates = {
-            letter: [[p for p in _SLOT.split(t) if p] for t in templates] for letter, templates in words.TITLE_TEMPLATES.items()
+            letter: [([p for p in _SLOT.split(template) if p], classes) for template, classes in templates]
+            for letter, templates in words.TITLE_TEMPLATES.items()
         }
-        self.slot_names = set(words.TITLE_SLOTS)
         # Authors recur: a county collection holds several books by most of its authors.
         self.authors = []
         for _ in range(n_authors):
             gender = "M" if rng.random() < 0.6 else "F"
             name, full, initials = people.name(gender, rng.randint(1940, 1995))
             self.authors.append((name, (full, initials)))
-        self.class_numbers = {letter: _cumulative(pairs) for letter, pairs in words.CLASS_NUMBERS.items()}
 
-    def title(self, letter: str) -> tuple[str, tuple[str, str]]:
+    def title(self, letter: str) -> tuple[str, tuple[str, str], str]:
+        """(title, its pinyin keys, class number). A template's own class number wins when it
+        is specific; a bare class letter takes the number a slot value carries."""
         rng = self.rng
-        template = rng.choice(self.templates[letter])
-        pieces = [rng.choice(words.TITLE_SLOTS[p]) if p in self.slot_names else p for p in template]
+        template, classes = rng.choice(self.templates[letter])
+        clc = rng.choice(classes)
+        pieces = []
+        for part in template:
+            values = words.TITLE_SLOTS.get(part)
+            if values is None:
+                pieces.append(part)
+                continue
+            text, _, own_class = rng.choice(values).partition("|")
+            pieces.append(text)
+            if own_class and not any(ch.isdigit() for ch in clc):
+                clc = own_class
         if rng.random() < 0.06:
             pieces.append(rng.choice(("（第2版）", "（修订版）", "（上）", "（下）", "（插图本）")))
-        return "".join(pieces), self.pinyin.join(pieces)
+        return "".join(pieces), self.pinyin.join(pieces), clc
 
     def author(self, letter: str) -> tuple[str, tuple[str, str]]:
         rng = self.rng
@@ -164,9 +186,6 @@ class TitleMaker:
             if suffix:
                 return name + suffix, self.pinyin.join([name, suffix])
         return name, keys
-
-    def class_number(self, letter: str) -> str:
-        return _pick(self.rng, self.class_numbers[letter])
 
 
 def build_collection(
@@ -216,8 +235,7 @@ def build_collection(
             year = today_year - int(rng.random() ** 2 * 15)
         else:
             letter = _pick(rng, class_table)
-            clc = titles.class_number(letter)
-            title, title_keys = titles.title(letter)
+            title, title_keys, clc = titles.title(letter)
             author, author_keys = titles.author(letter)
             kind = "children" if clc in words.CHILDREN_CLASSES else ""
             if clc in ("H163", "H164", "Z227", "Z126") and rng.random() < 0.6:
@@ -231,7 +249,9 @@ def build_collection(
             age = rng.random()
             year = today_year - (int(age * 2) if age < 0.15 else int(2 + (age - 0.15) * 12) if age < 0.55 else int(8 + (age - 0.55) ** 1.5 * 80))
         year = max(year, 1978)
-        isbn = "" if (year < 1987 or kind == "local_history") and rng.random() < 0.7 else isbns.next(publisher)
+        isbn = ""
+        if not ((year < 1987 or kind == "local_history") and rng.random() < 0.7):
+            publisher, isbn = isbns.next(publisher)
         n = running.get(clc, 0) + 1
         running[clc] = n
         call_number = f"{clc}/{n}"
