@@ -150,3 +150,13 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def conflicting_translations(lang: str = "zh_CN") -> dict[str, set[str]]:
+    """msgids two area catalogs translate differently: only one of them can win at run time."""
+    seen: dict[str, set[str]] = {}
+    for path in po_files(lang):
+        for message in read_catalog(path):
+            if message.id and isinstance(message.id, str) and message.string:
+                seen.setdefault(message.id, set()).add(message.string)
+    return {msgid: texts for msgid, texts in seen.items() if len(texts) > 1}

@@ -18,6 +18,12 @@ def test_translations_keep_their_placeholders():
     assert i18n_tools.placeholder_mismatches("zh_CN") == []
 
 
+def test_no_string_is_translated_two_ways():
+    """Area catalogs are chained, so one msgid with two translations would show the wrong one
+    somewhere: such strings need distinct English wording."""
+    assert i18n_tools.conflicting_translations("zh_CN") == {}
+
+
 def test_compiled_catalogs_match_their_sources():
     stale = i18n_tools.stale_mo_files()
     assert not stale, f"run python -m countylib.i18n_tools compile: {stale}"
