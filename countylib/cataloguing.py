@@ -280,9 +280,13 @@ def _next_in_sequence(column: pw.Field, prefix: str, digits: int) -> int:
     Called inside the service's IMMEDIATE transaction, so no other desk can take the
     same number between the read and the insert.
     """
+    # Walk the unique index down from the top of the range: the first row of the right
+    # length is the highest (MAX() with the length test would read the whole range).
     highest = (
-        Item.select(pw.fn.MAX(column))
+        Item.select(column)
         .where(column.between(prefix + "0" * digits, prefix + "9" * digits) & (pw.fn.length(column) == len(prefix) + digits))
+        .order_by(column.desc())
+        .limit(1)
         .scalar()
     )
     return int(highest[len(prefix) :]) + 1 if highest else 1

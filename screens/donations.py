@@ -53,6 +53,7 @@ from printing.certificates import render_certificate
 from printing.labels import render_labels
 from screens.base import AreaScreen
 from screens.brief_record import BriefRecordScreen, Prefill
+from screens.callnumber_blocks import CallNumberBlocksScreen
 from screens.i18n import translate_bindings
 
 
@@ -241,6 +242,7 @@ class DonationsScreen(AreaScreen):
                 with Horizontal(classes="row"):
                     yield Input(placeholder=_("Find a donor by name or phone"), id="donor-search")
                     yield Button(_("New donor"), id="new-donor")
+                    yield Button(_("Call-number blocks"), id="blocks")
                 yield DataTable(id="donor-table", cursor_type="row")
                 yield Static(self._donor_text(), id="donor-chosen")
                 with Horizontal(classes="row"):
@@ -339,6 +341,10 @@ class DonationsScreen(AreaScreen):
                 self._choose_donor(donor)
 
         self.app.push_screen(NewDonorScreen(self.ctx, self.query_one("#donor-search", Input).value), added)
+
+    @on(Button.Pressed, "#blocks")
+    def show_blocks(self) -> None:
+        self.app.push_screen(CallNumberBlocksScreen(self.ctx))
 
     @on(Button.Pressed, "#start-intake")
     def start_intake(self) -> None:

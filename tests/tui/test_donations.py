@@ -215,3 +215,30 @@ async def test_screens_in_both_languages(branch, db_path, tmp_path, language):
             assert "文学" in screen_text(pilot)
     shots = Path(tmp_path)
     assert len(list(shots.glob("*.svg"))) == 4
+
+
+async def test_call_number_blocks_are_recorded_from_the_screen(library, db_path, tmp_path):
+    from screens.callnumber_blocks import CallNumberBlocksScreen
+
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.click("#blocks")
+        await pilot.pause()
+        assert isinstance(app.screen, CallNumberBlocksScreen)
+        await type_into(pilot, "#block-prefix", "I")
+        await type_into(pilot, "#block-first", "200")
+        await type_into(pilot, "#block-last", "100")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "200–100 does not" in screen_text(pilot)
+        await type_into(pilot, "#block-last", "300")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#blocks-table", DataTable).get_row_at(0)[:4] == ["I", "200", "300", "0"]
+        app.save_screenshot(str(tmp_path / "blocks.svg"))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DonationsScreen)
