@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from countylib.cataloguing import (
     barcode_labels,
+    find_by_isbn,
     format_isbn,
     format_price,
     label_setup,
@@ -468,7 +469,8 @@ class DonationsScreen(AreaScreen):
         if view is None:
             return
         line = view.line
-        if view.has_record or line.decision != "pending":
+        # A second copy of a book catalogued a moment ago in this box has its record now.
+        if view.has_record or line.decision != "pending" or find_by_isbn(line.isbn) is not None:
             try:
                 accession_line(self.ctx, line)
             except CountyLibError as exc:

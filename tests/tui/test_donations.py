@@ -242,3 +242,27 @@ async def test_call_number_blocks_are_recorded_from_the_screen(library, db_path,
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, DonationsScreen)
+
+
+async def test_two_copies_of_a_new_book_need_one_brief_record(branch, db_path):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await open_intake(pilot)
+        isbn, title, author, clc = NEW_BOOKS[0]
+        await scan(pilot, isbn)
+        await scan(pilot, isbn)
+        await pilot.press("up")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await type_into(pilot, "#brief-title", title)
+        await type_into(pilot, "#brief-clc", clc)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, DonationsScreen)  # no second form: the record exists now
+        assert [lines_table(app).get_row_at(i)[5] for i in (0, 1)] == [
+            "accessioned HX0100000003", "accessioned HX0100000004"]
+    assert Bib.select().where(Bib.isbn == isbn).count() == 1
