@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from countylib.i18n import _
+from countylib.i18n import N_, _
 from printing.fonts import cjk_font
 from printing.page import styles
 
@@ -126,16 +126,21 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _line(label: str, value: str) -> str:
+    """'Label: value' as the language writes it (Chinese uses a full-width colon)."""
+    return _("{label}: {value}").format(label=_(label), value=_escape(value))
+
+
 def _header(header: ActivityHeader, heading: str) -> list[Flowable]:
     st = styles()
     lines = [
-        f"{_('Activity')}: {_escape(header.title)}",
-        f"{_('Type')}: {_escape(header.kind)}",
-        f"{_('Time')}: {_escape(header.when)}",
-        f"{_('Venue')}: {_escape(header.place)}",
+        _line(N_("Activity"), header.title),
+        _line(N_("Type"), header.kind),
+        _line(N_("Time"), header.when),
+        _line(N_("Venue"), header.place),
     ]
     if header.organiser:
-        lines.append(f"{_('Organiser')}: {_escape(header.organiser)}")
+        lines.append(_line(N_("Organiser"), header.organiser))
     story: list[Flowable] = [
         Paragraph(_escape(header.library), st["body"]),
         Paragraph(heading, st["title"]),
@@ -150,7 +155,7 @@ def render_sign_in_sheet(sheet: SignInSheet, out: Path | BytesIO) -> None:
     widths = [w * WIDTH for w in (0.07, 0.18, 0.18, 0.17, 0.15, 0.25)]
     body = []
     for number, row in enumerate(sheet.rows, start=1):
-        name = row.name + (f" ({_('waitlist')})" if row.waitlisted else "")
+        name = _("{name} (waitlist)").format(name=row.name) if row.waitlisted else row.name
         body.append([str(number), name, row.card_number, row.phone, row.guardian, ""])
     start = len(body) + 1
     body += [[str(n), "", "", "", "", ""] for n in range(start, start + sheet.blank_rows)]
@@ -183,28 +188,25 @@ def render_transfer_list(transfer: TransferList, out: Path | BytesIO) -> None:
     story: list[Flowable] = [
         Paragraph(_escape(f"{transfer.library} · {transfer.branch}"), st["body"]),
         Paragraph(_("Deposit collection transfer list"), st["title"]),
-        Paragraph(f"{_('Destination')}: {_escape(transfer.destination)} ({_escape(transfer.destination_kind)})", st["body"]),
+        Paragraph(_line(N_("Destination"), f"{transfer.destination} ({transfer.destination_kind})"), st["body"]),
     ]
     if transfer.host_organisation:
-        story.append(Paragraph(f"{_('Host organisation')}: {_escape(transfer.host_organisation)}", st["body"]))
+        story.append(Paragraph(_line(N_("Host organisation"), transfer.host_organisation), st["body"]))
     if transfer.contact:
-        story.append(Paragraph(f"{_('Contact')}: {_escape(transfer.contact)}", st["body"]))
-    story.append(Paragraph(f"{_('Sent on')}: {transfer.sent_on} · {_('Sent by')}: {_escape(transfer.sent_by)}", st["body"]))
-    story.append(Paragraph(f"{_('Reference')}: {transfer.reference}", st["body"]))
+        story.append(Paragraph(_line(N_("Contact"), transfer.contact), st["body"]))
+    story.append(Paragraph(_line(N_("Sent on"), transfer.sent_on) + " · " + _line(N_("Sent by"), transfer.sent_by), st["body"]))
+    story.append(Paragraph(_line(N_("Reference"), transfer.reference), st["body"]))
     if transfer.note:
-        story.append(Paragraph(f"{_('Note')}: {_escape(transfer.note)}", st["body"]))
+        story.append(Paragraph(_line(N_("Note"), transfer.note), st["body"]))
     story.append(Spacer(1, 4 * mm))
-    head = [_("No."), _("Barcode"), _("Title"), _("Call number"), _("Back")]
+    head = [_("No."), _("Barcode"), _("Title"), _("Call number"), _("Returned")]
     widths = [w * WIDTH for w in (0.07, 0.2, 0.45, 0.18, 0.1)]
     body = [[str(n), line.barcode, line.title, line.call_number, ""] for n, line in enumerate(transfer.lines, start=1)]
     story.append(_table(head, body, widths))
     story.append(Spacer(1, 4 * mm))
     story.append(Paragraph(_("{count} items in total.").format(count=len(transfer.lines)), st["body"]))
     story.append(Spacer(1, 10 * mm))
-    story.append(
-        Paragraph(
-            f"{_('Handed over by')}: ____________ &nbsp;&nbsp;&nbsp; {_('Received by')}: ____________ &nbsp;&nbsp;&nbsp; {_('Date')}: ____________",
-            st["body"],
-        )
-    )
+    blank = "_" * 14
+    sign_off = [_line(N_("Handed over by"), blank), _line(N_("Received by"), blank), _line(N_("Date"), blank)]
+    story.append(Paragraph(" &nbsp;&nbsp;&nbsp; ".join(sign_off), st["body"]))
     _doc(out, _("Deposit collection transfer list")).build(story)

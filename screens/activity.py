@@ -98,7 +98,7 @@ class ActivityScreen(AreaScreen):
     def reload(self) -> None:
         event = act.get_activity(self.event_id)
         self.event = event
-        status = "" if event.status == "planned" else f"  [{_(act.STATUS_NAMES[event.status])}]"
+        status = "" if event.status == "planned" else "  [" + _(act.STATUS_NAMES[event.status]) + "]"
         self.query_one("#a-title", Static).update(event.title + status)
         self.query_one("#a-details", Static).update(details_text(self.ctx, event))
         self._rows = act.registrations(self.ctx, self.event_id)
@@ -293,13 +293,13 @@ class ActivityScreen(AreaScreen):
     @on(Button.Pressed, "#do-sheet")
     def action_sign_in_sheet(self) -> None:
         sheet = act.sign_in_sheet(self.ctx, self.event_id)
-        path = export_path(f"{_('Sign-in sheet')}-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}", ".pdf")
+        path = export_path(_("Sign-in sheet") + f"-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}", ".pdf")
         self.render_file(lambda: render_sign_in_sheet(sheet, path), [path])
 
     @on(Button.Pressed, "#do-attendance")
     def attendance_list(self) -> None:
         sheet = act.attendance_sheet(self.ctx, self.event_id)
-        stem = f"{_('Attendance list')}-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}"
+        stem = _("Attendance list") + f"-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}"
         pdf, csv_path = export_path(stem, ".pdf"), export_path(stem, ".csv")
         act.export_attendance_csv(self.ctx, self.event_id, csv_path)
         self.render_file(lambda: render_attendance_sheet(sheet, pdf), [pdf, csv_path])

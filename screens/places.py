@@ -331,7 +331,7 @@ class DepositsPane(Vertical):
 
     def print_transfer_list(self, collection_id: str) -> None:
         data = deposits.transfer_list(self.ctx, collection_id)
-        path = export_path(f"{_('Transfer list')}-{data.destination}-{data.reference}", ".pdf")
+        path = export_path(_("Transfer list") + f"-{data.destination}-{data.reference}", ".pdf")
         self.render_pdf(data, path)
 
     @work(thread=True, exclusive=True, group="transfer-list", exit_on_error=False)
