@@ -17,10 +17,11 @@ from countylib.context import ServiceContext
 from countylib.errors import NotFound, RuleViolation
 from countylib.i18n import format_date
 from countylib.idnumbers import id_number_hash, normalize
-from countylib.patrons import PatronDetails, patron_details
+from countylib.patrons import PatronDetails, patron_details, replacements_of
 from countylib.roles import LIBRARIAN
 from countylib.settings import get_setting
 from models import CardEvent, Loan, Patron
+from models.patrons import NAME_FROM_2, NAME_FROM_3
 from printing.cards import CardFace
 
 PAGE = 50
@@ -64,8 +65,9 @@ def _prefix(column: pw.Field, prefix: str) -> pw.Expression:
 
 
 def search_patrons(ctx: ServiceContext, text: str, limit: int = PAGE, include_erased: bool = False) -> list[PatronRow]:
-    """Card number, name (characters, full pinyin or initials: "zsf" → 张三丰), phone, the
-    last four characters of the ID number or the whole number (librarians). Best first."""
+    """Card number, name (characters from the start of the name or the given name, full
+    pinyin or initials: "zsf" → 张三丰), phone, the last four characters of the ID number or
+    the whole number (librarians). Best first; every part is an indexed range."""
     q = " ".join(text.split())
     if not q:
         return []
@@ -75,7 +77,8 @@ def search_patrons(ctx: ServiceContext, text: str, limit: int = PAGE, include_er
     old_card = ""
     compact = q.replace(" ", "")
     if _HAN.search(q):
-        queries += [Patron.name == q, _prefix(Patron.name, q), Patron.name.contains(q)]
+        # From the start of the name, or of the given name: 三丰 / 丰 → 张三丰, 阳修 → 欧阳修.
+        queries += [Patron.name == q, _prefix(Patron.name, q), _prefix(NAME_FROM_2, q), _prefix(NAME_FROM_3, q)]
     elif re.fullmatch(r"[A-Za-z]+", compact):
         lower, upper = compact.lower(), compact.upper()
         queries += [
@@ -97,7 +100,7 @@ def search_patrons(ctx: ServiceContext, text: str, limit: int = PAGE, include_er
         if upper.isdigit() and len(upper) >= 3:
             queries += [_prefix(Patron.phone, upper)]
         queries += [_prefix(Patron.card_number, upper)]
-        replaced = CardEvent.select(CardEvent.patron).where(CardEvent.old_card_number == upper).first()
+        replaced = replacements_of(upper).first()
         if replaced is not None:
             old_card = upper
             queries.insert(0, Patron.id == replaced.patron_id)
@@ -127,10 +130,13 @@ def list_patrons(ctx: ServiceContext, filters: PatronFilter, after: str | None =
     if filters.expired:
         query = query.where(Patron.expiry_date < today)
     if filters.overdue:
-        # Open loans are few; reach them through the checked_in_at index (NULL first), not
-        # through due_date, which would walk every past loan.
-        overdue = Loan.select(Loan.patron).where(Loan.checked_in_at.is_null(), Loan.due_date < today)
-        query = query.where(Patron.id.in_(overdue))
+        # Walk the page's readers in card order and probe each one's open loans through the
+        # (patron, checked_in_at) index: the list stops after one page. Collecting every
+        # overdue reader first would look up thousands of text keys per page.
+        overdue = Loan.select(pw.SQL("1")).where(
+            Loan.patron == Patron.id, Loan.checked_in_at.is_null(), Loan.due_date < today
+        )
+        query = query.where(pw.fn.EXISTS(overdue))
     if after:
         query = query.where(Patron.card_number > after)
     patrons = list(query.order_by(Patron.card_number).limit(limit + 1))
@@ -175,9 +181,7 @@ def find_by_card(ctx: ServiceContext, card_number: str) -> PatronDetails:
     patron = Patron.get_or_none(Patron.card_number == number)
     if patron is not None:
         return patron_details(ctx, patron.id)
-    replaced = (
-        CardEvent.select().where(CardEvent.old_card_number == number).order_by(CardEvent.at.desc()).first()
-    )
+    replaced = replacements_of(number).order_by(CardEvent.at.desc()).first()
     if replaced is not None:
         raise RuleViolation(
             "Card {old} was replaced on {date} and is blocked; the reader's card is now {new}.",

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+import peewee as pw
 from pypinyin import Style, lazy_pinyin
 
 from countylib.audit import record_audit
@@ -410,9 +411,14 @@ def possible_duplicates(ctx: ServiceContext, clean: dict, exclude: str | None = 
 # -- card numbers and PINs ------------------------------------------------------------------
 
 
+def replacements_of(number: str) -> pw.ModelSelect:
+    """The CardEvents that replaced this card number (the partial index needs both terms)."""
+    return CardEvent.select().where(CardEvent.old_card_number == number, CardEvent.old_card_number != "")
+
+
 def card_number_blocked(number: str) -> bool:
     """A number once replaced (lost, stolen) is never valid again."""
-    return CardEvent.select().where(CardEvent.old_card_number == number).exists()
+    return replacements_of(number).exists()
 
 
 def _check_new_card_number(number: str) -> str:
