@@ -119,16 +119,15 @@ class SyncSummary:
 def describe_offset(offset_ms: int) -> str:
     """'3 days fast', '7 minutes slow': how this computer's clock differs from the hub's."""
     ahead = offset_ms < 0  # hub minus ours is negative: ours runs ahead
-    seconds = abs(offset_ms) / 1000
-    if seconds >= 86400:
-        n = round(seconds / 86400)
+    minutes = max(1, round(abs(offset_ms) / 60_000))
+    hours = round(minutes / 60)
+    if hours >= 24:
+        n = round(hours / 24)
         amount = ngettext("{n} day", "{n} days", n).format(n=n)
-    elif seconds >= 3600:
-        n = round(seconds / 3600)
-        amount = ngettext("{n} hour", "{n} hours", n).format(n=n)
+    elif minutes >= 60:
+        amount = ngettext("{n} hour", "{n} hours", hours).format(n=hours)
     else:
-        n = max(1, round(seconds / 60))
-        amount = ngettext("{n} minute", "{n} minutes", n).format(n=n)
+        amount = ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
     if ahead:
         return _("This computer's clock is {amount} ahead of the central library's.").format(amount=amount)
     return _("This computer's clock is {amount} behind the central library's.").format(amount=amount)

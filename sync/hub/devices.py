@@ -80,6 +80,7 @@ def enrol(code: str, device_id: str, branch: str, name: str) -> Enrolled:
         # Enrolling again (an expired token): same identity, same sequence, new token.
         device.token_hash = digest(token)
         device.token_issued_at = now
+        device.token_seen = False
         device.prev_token_hash = None
         device.prev_valid_until = None
         device.save()
@@ -120,24 +121,33 @@ def authenticate(header: str | None) -> Caller:
         raise AuthProblem(403, "device_revoked", "this device was revoked by the hub admin")
     if not previous and device.token_issued_at + TOKEN_LIFETIME < now:
         raise AuthProblem(401, "token_expired", "this token has expired: enrol the device again")
-    if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(seconds=30):
+    if not previous and not device.token_seen:
+        Device.update(token_seen=True, last_seen_at=now).where(Device.id == device.id).execute()
+    elif device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(seconds=30):
         Device.update(last_seen_at=now).where(Device.id == device.id).execute()
     return Caller(device, previous)
 
 
 def rotate_if_due(caller: Caller) -> str | None:
-    """A new token when the current one is old (or the caller never got the last new one)."""
+    """A new token when the current one is old, or when the device evidently never received
+    the last one (it still uses the previous token and has never used the new one)."""
     device = caller.device
     now = utcnow()
-    if not caller.used_previous_token and now - device.token_issued_at < ROTATE_AFTER:
+    if caller.used_previous_token:
+        if device.token_seen:
+            return None  # a late request with the old token; the device has the new one
+        keep_previous = device.prev_token_hash
+    elif now - device.token_issued_at < ROTATE_AFTER:
         return None
+    else:
+        keep_previous = device.token_hash
     token = secrets.token_urlsafe(32)
     with hub_db.atomic():
-        used_hash = device.prev_token_hash if caller.used_previous_token else device.token_hash
         Device.update(
             token_hash=digest(token),
             token_issued_at=now,
-            prev_token_hash=used_hash,
+            token_seen=False,
+            prev_token_hash=keep_previous,
             prev_valid_until=now + GRACE,
         ).where(Device.id == device.id).execute()
     return token

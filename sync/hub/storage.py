@@ -53,6 +53,7 @@ class Device(HubModel):
     name = pw.CharField(default="")
     token_hash = pw.CharField(max_length=64, index=True)
     token_issued_at = pw.DateTimeField()
+    token_seen = pw.BooleanField(default=False)  # the device has used its current token: it has it
     prev_token_hash = pw.CharField(max_length=64, null=True, index=True)
     prev_valid_until = pw.DateTimeField(null=True)
     enrolled_at = pw.DateTimeField(default=utcnow)
