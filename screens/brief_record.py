@@ -42,7 +42,7 @@ FIELDS = (
     ("title", N_("Title")),
     ("author", N_("Author")),
     ("publisher", N_("Publisher")),
-    ("year", N_("Year")),
+    ("year", N_("Year published")),
     ("isbn", N_("ISBN")),
     ("price", N_("Price (yuan)")),
 )
