@@ -181,7 +181,7 @@ class ActivityFormScreen(ModalScreen[bool]):
         with VerticalScroll(classes="dialog wide", id="activity-form"):
             yield Static(_("Change the activity") if self.event else _("New activity"), classes="question")
             with Grid(classes="form"):
-                yield Label(_("Title"))
+                yield Label(_("Activity title"))
                 yield Input(d.title if d else "", id="f-title")
                 yield Label(_("Type"))
                 yield Select([(name, code) for code, name in types], value=d.kind if d else types[0][0], allow_blank=False, id="f-kind")

@@ -78,7 +78,7 @@ class PlacesPane(Vertical):
             rows.append((p.code, p.name, kind_name(p.kind), where, when, str(out.get(p.code, "")), _("yes") if p.active else _("closed")))
         fill_table(
             table,
-            [_("Code"), _("Name"), _("Kind"), _("Host organisation / route"), _("Contact / when"), _("Items here"), _("In service")],
+            [_("Code"), _("Place name"), _("Kind"), _("Host organisation / route"), _("Contact / when"), _("Items here"), _("In service")],
             rows,
         )
 
@@ -155,7 +155,7 @@ class PlaceFormScreen(ModalScreen[bool]):
             with Grid(classes="form"):
                 yield Label(_("Code"))
                 yield Input(p.code if p else "", placeholder=_("e.g. RP-DONGCUN"), id="p-code", disabled=p is not None)
-                yield Label(_("Name"))
+                yield Label(_("Place name"))
                 yield Input(p.name if p else "", id="p-name")
                 if self.kind == "reading_point":
                     yield Label(_("Host organisation"))
