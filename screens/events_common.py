@@ -84,7 +84,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(self.question, classes="question")
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="warning")
-                yield Button(_("Cancel"), id="no")
+                yield Button(_("Back"), id="no")
 
     @on(Button.Pressed, "#yes")
     def action_yes(self) -> None:
@@ -115,7 +115,7 @@ class PromptDialog(ModalScreen[tuple[str, bool] | None]):
                 yield Checkbox(self.option, id="prompt-option")
             with Horizontal(classes="buttons"):
                 yield Button(self.ok, id="ok", variant="primary")
-                yield Button(_("Cancel"), id="cancel")
+                yield Button(_("Back"), id="cancel")
 
     @on(Input.Submitted, "#prompt-text")
     @on(Button.Pressed, "#ok")
