@@ -27,9 +27,16 @@ from typing import Any
 
 import peewee as pw
 
+from countylib.i18n import N_
 from countylib.pinyin import pinyin_text
+from countylib.settings import SettingSpec, register_settings
 from models import Bib, Branch, Conflict, Hold, Item, Loan, Location, Outbox, Patron, PendingChange
 from models.ids import new_id
+
+register_settings(
+    SettingSpec("sync_interval_minutes", 5, N_("Minutes between automatic syncs with the central library")),
+    SettingSpec("sync_ca_file", "", N_("CA certificate file for the central library (blank: the system's)")),
+)
 
 KIND_ORDER = ("branch", "location", "bib", "patron", "item", "loan", "hold", "conflict")
 CHUNK = 100  # rows per INSERT: well inside SQLite's bound-variable limit

@@ -12,9 +12,6 @@ import sys
 from countylib.commands import common_options
 
 PLANNED: dict[str, tuple[int, str]] = {
-    "enroll": (6, "enrol this device with the central hub"),
-    "sync": (6, "push and pull events with the hub"),
-    "export-koc": (6, "write a Koha offline circulation file"),
     "backup": (10, "back up the database"),
     "restore": (10, "restore a backup"),
     "check": (10, "check the database"),
