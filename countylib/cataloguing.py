@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 
 import peewee as pw
 from pymarc import Field, Indicators, Leader, Record, Subfield
-from pypinyin import lazy_pinyin
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError as StdnumError
 
@@ -25,6 +24,7 @@ from countylib.clc import parse_class_number
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
 from countylib.i18n import N_
+from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Bib, Item, Location
@@ -43,7 +43,7 @@ MAX_COPIES = 50
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-# -- ISBN, price, pinyin --------------------------------------------------------------------
+# -- ISBN and price --------------------------------------------------------------------------
 
 
 def looks_like_isbn(text: str) -> bool:
@@ -88,23 +88,6 @@ def parse_price(text: str) -> int:
 
 def format_price(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
-
-
-def _pinyin_words(text: str) -> tuple[str, str]:
-    syllables = [s.lower() for s in lazy_pinyin(text, errors=lambda chunk: re.findall(r"[A-Za-z0-9]+", chunk))]
-    full = "".join(syllables)
-    initials = "".join(s[0] for s in syllables if s)
-    return full, initials
-
-
-def pinyin_text(title: str, author: str) -> str:
-    """What Bib.pinyin holds: full pinyin and initials of title and author, e.g.
-    'hongloumeng hlm caoxueqin cxq', so 'hongloumeng' and 'hlm' both find 红楼梦."""
-    words: list[str] = []
-    for text in (title, author):
-        full, initials = _pinyin_words(text or "")
-        words += [w for w in (full, initials) if w]
-    return " ".join(words)
 
 
 # -- the brief record -------------------------------------------------------------------------

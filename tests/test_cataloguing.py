@@ -15,7 +15,6 @@ from countylib.cataloguing import (
     looks_like_isbn,
     normalize_isbn,
     parse_price,
-    pinyin_text,
 )
 from countylib.errors import PermissionDenied, RuleViolation, ValidationError
 from models import Bib, Item, Outbox
@@ -59,11 +58,6 @@ def test_prices():
     for bad in ("abc", "-3", "1.234"):
         with pytest.raises(ValidationError):
             parse_price(bad)
-
-
-def test_pinyin_full_and_initials():
-    assert pinyin_text("红楼梦", "曹雪芹") == "hongloumeng hlm caoxueqin cxq"
-    assert pinyin_text("Python编程", "") == "pythonbiancheng pbc"
 
 
 def test_brief_record_is_a_marc21_record(branch):
