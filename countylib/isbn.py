@@ -17,11 +17,35 @@ _CANDIDATE = re.compile(r"(?<![\dXx])(?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx](?![\
 _SHAPE = re.compile(r"^(?:ISBN[:：]?\s*)?[\d\s-]{9,17}[\dXx]$", re.I)
 
 
+def _isbn13_check(first12: str) -> str:
+    return str((10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12)) % 10) % 10)
+
+
+def _fast(compact: str) -> str | None:
+    """The arithmetic stdnum does, for the plain shapes a MARC import meets by the million.
+
+    Returns the ISBN-13, '' when the check digit is wrong, None to let stdnum decide.
+    """
+    if len(compact) == 13 and compact.isdigit() and compact[:3] in ("978", "979"):
+        return compact if _isbn13_check(compact[:12]) == compact[12] else ""
+    if len(compact) == 10 and compact[:9].isdigit() and (compact[9].isdigit() or compact[9] in "Xx"):
+        total = sum((10 - i) * int(d) for i, d in enumerate(compact[:9])) + (10 if compact[9] in "Xx" else int(compact[9]))
+        if total % 11:
+            return ""
+        return "978" + compact[:9] + _isbn13_check("978" + compact[:9])
+    return None
+
+
 def normalize(value: str | None) -> str:
     """The compact ISBN-13 of a valid ISBN-10/13, or '' when it is not a valid ISBN."""
-    text = re.sub(r"^ISBN[:：]?\s*", "", (value or "").strip(), flags=re.I)
+    text = (value or "").strip()
+    if text[:4].upper() == "ISBN":
+        text = re.sub(r"^ISBN[:：]?\s*", "", text, flags=re.I)
     if not text:
         return ""
+    fast = _fast(text.replace("-", "").replace(" ", ""))
+    if fast is not None:
+        return fast
     try:
         return stdnum_isbn.to_isbn13(stdnum_isbn.validate(text))
     except StdnumError:

@@ -51,6 +51,9 @@ _JUNK = b"\r\n\x00\x1a \t"
 _NON_SORT = str.maketrans("", "", "\x88\x89\x98\x9c")
 _HIGH_PAIR = re.compile(rb"[\x81-\xfe][\xa1-\xfe]")
 _HIGH = re.compile(rb"[\x80-\xff]")
+_DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}\d{9})*")
+_ENTRY = re.compile(rb"([0-9A-Za-z]{3})(\d{4})(\d{5})")
+_PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x20 for b in range(256))
 _STDERR_LOCK = threading.Lock()
 _NCR = re.compile(r"&#x([0-9A-Fa-f]{2,6});")
 _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -102,15 +105,26 @@ class MarcRecord:
     position: int = 0  # 1-based number of the record in its file
     offset: int = 0  # byte offset in an ISO 2709 file
     line: int = 0  # line in a MARCXML file
+    _by_tag: dict[str, list[Field]] | None = None
+
+    def _index(self) -> dict[str, list[Field]]:
+        if self._by_tag is None:
+            index: dict[str, list[Field]] = {}
+            for f in self.fields:
+                index.setdefault(f.tag, []).append(f)
+            self._by_tag = index
+        return self._by_tag
 
     def get_fields(self, *tags: str) -> list[Field]:
-        return [f for f in self.fields if f.tag in tags]
+        """Fields with these tags, tag by tag in the order given (then in record order)."""
+        index = self._index()
+        if len(tags) == 1:
+            return index.get(tags[0], [])
+        return [f for tag in tags for f in index.get(tag, ())]
 
     def first(self, tag: str) -> Field | None:
-        for f in self.fields:
-            if f.tag == tag:
-                return f
-        return None
+        found = self._index().get(tag)
+        return found[0] if found else None
 
     def control(self, tag: str) -> str:
         f = self.first(tag)
@@ -259,37 +273,39 @@ def _directory(chunk: bytes) -> tuple[int, list[tuple[str, int, int]]]:
     size = len(chunk)
     if size < LEADER_LEN + 2:
         raise BadRecord(N_("The record is too short to be MARC ({size} bytes)."), size=size)
-    if chunk[-1:] != RECORD_END:
+    if chunk[-1] != RECORD_END[0]:
         raise BadRecord(N_("The record does not end with a record terminator (the file may be cut short)."))
-    leader = read_leader(chunk)
-    if not leader[:5].isdigit():
-        raise BadRecord(N_("The leader's record length is not a number ({value})."), value=leader[:5])
-    if not leader[12:17].isdigit():
-        raise BadRecord(N_("The leader's base address is not a number ({value})."), value=leader[12:17])
-    declared = int(leader[:5])
-    base = int(leader[12:17])
-    if base < LEADER_LEN + 1 or base > size or chunk[base - 1 : base] != FIELD_END or (base - 1 - LEADER_LEN) % 12:
+    if not chunk[:5].isdigit():
+        raise BadRecord(N_("The leader's record length is not a number ({value})."), value=read_leader(chunk)[:5])
+    if not chunk[12:17].isdigit():
+        raise BadRecord(N_("The leader's base address is not a number ({value})."), value=read_leader(chunk)[12:17])
+    declared = int(chunk[:5])
+    base = int(chunk[12:17])
+    if base < LEADER_LEN + 1 or base > size or chunk[base - 1] != FIELD_END[0] or (base - 1 - LEADER_LEN) % 12:
         raise BadRecord(N_("The directory is damaged (the base address {base} does not end it)."), base=base)
+    directory = chunk[LEADER_LEN : base - 1]
+    if not _DIRECTORY.fullmatch(directory):
+        for n in range(len(directory) // 12):
+            entry = directory[n * 12 : n * 12 + 12]
+            if not _DIRECTORY.fullmatch(entry):
+                raise BadRecord(N_("Directory entry {n} is damaged ({entry})."), n=n + 1, entry=entry.decode("latin-1"))
     entries: list[tuple[str, int, int]] = []
-    data_end = size - 1
-    for n, at in enumerate(range(LEADER_LEN, base - 1, 12), start=1):
-        entry = chunk[at : at + 12]
-        length, offset = entry[3:7], entry[7:12]
-        if not (length.isdigit() and offset.isdigit()):
-            raise BadRecord(N_("Directory entry {n} is damaged ({entry})."), n=n, entry=entry.decode("latin-1"))
-        tag = entry[:3].decode("latin-1")
+    last = size - 1  # the record terminator
+    field_end = FIELD_END[0]
+    for tag, length, offset in _ENTRY.findall(directory):
         start = base + int(offset)
-        end = start + int(length)
-        if end > data_end or chunk[end - 1 : end] != FIELD_END or not tag.isalnum():
+        end = start + int(length) - 1  # the field terminator
+        if end >= last or chunk[end] != field_end:
+            tag_text = tag.decode("latin-1")
             if declared != size:
                 raise BadRecord(
                     N_("The leader says {declared} bytes but the record has {actual}, and field {tag} is not where the directory says."),
                     declared=declared,
                     actual=size,
-                    tag=tag,
+                    tag=tag_text,
                 )
-            raise BadRecord(N_("Field {tag} is not where the directory says."), tag=tag)
-        entries.append((tag, start, end - 1))
+            raise BadRecord(N_("Field {tag} is not where the directory says."), tag=tag_text)
+        entries.append((tag.decode("latin-1"), start, end))
     if not entries:
         raise BadRecord(N_("The record has no fields."))
     return base, entries
@@ -297,7 +313,7 @@ def _directory(chunk: bytes) -> tuple[int, list[tuple[str, int, int]]]:
 
 def read_leader(chunk: bytes) -> str:
     """The leader as text; stray control or 8-bit bytes (seen in real files) become blanks."""
-    return "".join(ch if " " <= ch < "\x7f" else " " for ch in chunk[:LEADER_LEN].decode("latin-1"))
+    return chunk[:LEADER_LEN].translate(_PRINTABLE).decode("ascii")
 
 
 def parse_iso2709(
@@ -316,6 +332,9 @@ def parse_iso2709(
     if encoding == "auto":
         encoding = detect_encoding(chunk[base:], leader[9])
     decode = _decoder(encoding)
+    # UTF-8 and GB18030 never use the delimiter bytes inside a character, so a whole field
+    # decodes at once; MARC-8 escapes are undone subfield by subfield.
+    whole = encoding != MARC8
     fields: list[Field] = []
     for tag, start, end in entries:
         if tags is not None and tag not in tags:
@@ -325,15 +344,20 @@ def parse_iso2709(
             if tag < "010" and tag.isdigit():
                 fields.append(Field(tag, data=decode(data)))
                 continue
-            parts = data.split(SUBFIELD)
-            indicators = parts[0].decode("latin-1")
-            ind1 = indicators[0] if len(indicators) > 0 else " "
-            ind2 = indicators[1] if len(indicators) > 1 else " "
-            subfields = [(part[:1].decode("latin-1"), decode(part[1:])) for part in parts[1:] if part]
+            if whole:
+                parts = decode(data).split("\x1f")
+                subfields = [(part[0], part[1:]) for part in parts[1:] if part]
+                indicators = parts[0]
+            else:
+                raw_parts = data.split(SUBFIELD)
+                subfields = [(part[:1].decode("latin-1"), decode(part[1:])) for part in raw_parts[1:] if part]
+                indicators = raw_parts[0].decode("latin-1")
         except UnicodeDecodeError:
             raise BadRecord(
                 N_("Field {tag} is not valid {encoding} text."), tag=tag, encoding=_ENCODING_NAMES[encoding]
             ) from None
+        ind1 = indicators[0] if len(indicators) > 0 else " "
+        ind2 = indicators[1] if len(indicators) > 1 else " "
         fields.append(Field(tag, ind1, ind2, subfields))
     return MarcRecord(leader, fields, flavour, encoding, chunk)
 
@@ -602,20 +626,20 @@ class BibFields:
         }
 
 
-# holdings tag -> (barcode, call number subfields, call number joined by "/" , places, price)
+# holdings tag -> (barcode, call number parts, whole call number, places (narrowest first), price)
 _HOLDINGS: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...], str]] = {
-    "852": ("p", ("h", "i"), "", ("a", "b", "c"), "9"),  # MARC21/UNIMARC location
-    "905": ("b", ("d", "e"), "s", ("a", "c"), "9"),  # CNMARC/CALIS 馆藏: 905$s = 索书号
+    "852": ("p", ("h", "i"), "", ("b", "c", "a"), "9"),  # MARC21/UNIMARC location: $a library, $b place
+    "905": ("b", ("d", "e"), "s", ("c", "a"), "9"),  # CNMARC/CALIS 馆藏: $a library, $c place, $s 索书号
     "949": ("i", ("a",), "", ("l", "m"), "p"),  # local items (SirsiDynix style)
-    "952": ("p", ("o",), "", ("a", "b", "c"), "g"),  # Koha MARC21 items
-    "995": ("f", ("k",), "", ("b", "c", "e"), "p"),  # Koha UNIMARC items
+    "952": ("p", ("o",), "", ("c", "a", "b"), "g"),  # Koha MARC21 items
+    "995": ("f", ("k",), "", ("e", "b", "c"), "p"),  # Koha UNIMARC items
 }
 MAPPED_TAGS = frozenset(
     {"001", "008", "010", "020", "050", "084", "090", "099", "100", "110", "111", "200", "210", "214", "245"}
     | {"260", "264", "365", "686", "690", "700", "701", "702", "710", "711", "712", "880"}
     | set(_HOLDINGS)
 )
-_TRAILING = re.compile(r"[\s/:;,=.]+$")
+_TRAILING = " \t/:;,=."
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
 _CLC = re.compile(r"^[A-Z]{1,2}\d*")
 _PRICE = re.compile(r"(?i)^\s*(CNY|RMB|¥|￥|元)?\s*\D{0,3}?(\d+(?:\.\d{1,2})?)\s*(元|圆)?")
@@ -624,8 +648,10 @@ _FOREIGN = re.compile(r"(?i)^\s*(\$|US\$|USD|EUR|€|£|GBP|JPY|HK\$|NT\$|TWD)")
 
 def clean(value: str) -> str:
     """Subfield text as people read it: no non-sorting marks, no ISBD punctuation at the end."""
-    value = " ".join(value.translate(_NON_SORT).split())
-    return _TRAILING.sub("", value).strip()
+    value = value.translate(_NON_SORT)
+    if "  " in value or "\n" in value or "\t" in value:
+        value = " ".join(value.split())
+    return value.rstrip(_TRAILING).strip()
 
 
 def parse_price(text: str) -> int:
@@ -843,17 +869,18 @@ def default_leader(flavour: str) -> str:
     return "00000nam a2200000 i 4500" if flavour == MARC21 else "00000nam0 2200000   450 "
 
 
-def to_iso2709(record: MarcRecord) -> bytes:
-    """The record in ISO 2709, UTF-8 (MARC21 leader/09 set to 'a')."""
+def to_iso2709(record: MarcRecord, charset: str = "utf-8") -> bytes:
+    """The record in ISO 2709: UTF-8 (MARC21 leader/09 'a'), or GB18030 as Chinese
+    exchange files are (leader/09 blank)."""
     directory = bytearray()
     data = bytearray()
     for f in record.fields:
         if f.data is not None:
-            body = f.data.encode("utf-8") + FIELD_END
+            body = f.data.encode(charset) + FIELD_END
         else:
             body = (
-                (f.ind1 + f.ind2).encode("utf-8")
-                + b"".join(SUBFIELD + code.encode("utf-8") + value.encode("utf-8") for code, value in f.subfields)
+                (f.ind1 + f.ind2).encode(charset)
+                + b"".join(SUBFIELD + code.encode(charset) + value.encode(charset) for code, value in f.subfields)
                 + FIELD_END
             )
         if len(body) > 9999:
@@ -866,7 +893,7 @@ def to_iso2709(record: MarcRecord) -> bytes:
         raise BadRecord(N_("The record is too long for ISO 2709 ({size} bytes)."), size=total)
     leader = (record.leader + " " * LEADER_LEN)[:LEADER_LEN]
     if record.flavour == MARC21:
-        leader = leader[:9] + "a" + leader[10:]
+        leader = leader[:9] + ("a" if charset == "utf-8" else " ") + leader[10:]
     leader = f"{total:05d}{leader[5:10]}22{base:05d}{leader[17:20]}45{leader[22:]}"
     return leader.encode("ascii") + bytes(directory) + FIELD_END + bytes(data) + RECORD_END
 

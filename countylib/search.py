@@ -29,6 +29,12 @@ PAGE = 20
 _CALL_NUMBER = re.compile(r"^[A-Z]{1,2}\d[0-9A-Za-z.\-=:()\"<>+]*(?:/[0-9A-Za-z.\-:()]+)?$")
 _SPACES = re.compile(r"\s+")
 _BIB_COLUMNS = "b.id, b.title, b.author, b.publisher, b.year, b.isbn, b.clc_class, b.call_number, b.price_cents"
+# Shelf order in SQL: the class part as text, then the book number (种次号) as a number,
+# so I242.4/3 comes before I242.4/12.
+_SHELF_ORDER = """
+    CASE WHEN instr(b.call_number, '/') THEN substr(b.call_number, 1, instr(b.call_number, '/') - 1)
+         ELSE b.call_number END,
+    CAST(substr(b.call_number, instr(b.call_number, '/') + 1) AS INTEGER), b.call_number, b.title"""
 _STATUS_GROUP = {"available": "on_shelf", "on_loan": "on_loan", "in_transit": "in_transit"}
 
 
@@ -153,12 +159,12 @@ def _by_call_number(text: str, limit: int, offset: int) -> list[tuple]:
         sql = f"""
             SELECT {_BIB_COLUMNS} FROM bib_fts f JOIN bib b ON b.rowid = f.rowid
             WHERE bib_fts MATCH ? AND b.call_number LIKE ? ESCAPE '\\'
-            ORDER BY b.call_number, b.title LIMIT ? OFFSET ?"""
+            ORDER BY {_SHELF_ORDER} LIMIT ? OFFSET ?"""
         params: tuple = ("call_number : " + _fts_phrase(text), like, limit, offset)
     else:
         sql = f"""
             SELECT {_BIB_COLUMNS} FROM bib b WHERE b.clc_class >= ? AND b.clc_class < ?
-            ORDER BY b.call_number, b.title LIMIT ? OFFSET ?"""
+            ORDER BY {_SHELF_ORDER} LIMIT ? OFFSET ?"""
         params = (prefix, prefix + "\uffff", limit, offset)
     return db.execute_sql(sql, params).fetchall()
 

@@ -1,0 +1,284 @@
+"""Importing and exporting MARC files against a real library database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from countylib.cli import main
+from countylib.errors import PermissionDenied, ValidationError
+from countylib.library import initialize_library, open_db
+from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
+from countylib.marc_export import export_marc_file
+from countylib.marc_import import import_marc_file
+from models import Bib, Item, Location, Outbox
+from tests.conftest import ADMIN_PASSWORD, fixtures_dir
+
+STAMP = "20261121100000"
+
+
+def fixture(name: str) -> Path:
+    path = fixtures_dir() / "marc" / name
+    if not path.exists():
+        pytest.skip(f"{path} is not among the shared fixtures")
+    return path
+
+
+def book(n: int, **changes) -> BibFields:
+    fields = dict(
+        control_number=f"C{n:06d}",
+        title=f"县域图书馆{n}号读本",
+        author="王伟",
+        publisher="江苏人民出版社",
+        year="2020",
+        isbn="",
+        clc_class="G250.76",
+        call_number=f"G250.76/{n}",
+        price_cents=3500,
+    )
+    fields.update(changes)
+    return BibFields(**fields)
+
+
+def write(path: Path, *records, charset: str = "utf-8") -> Path:
+    path.write_bytes(b"".join(to_iso2709(r, charset=charset) for r in records))
+    return path
+
+
+def record(fields: BibFields, flavour: str = UNIMARC, copies=()):
+    return build_record(fields, flavour, library_code="HX01", stamp=STAMP, copies=copies)
+
+
+def counts() -> tuple[int, int, int]:
+    return Bib.select().count(), Item.select().count(), Outbox.select().count()
+
+
+# -- the import --------------------------------------------------------------------------------
+
+
+def test_cnmarc_import_fills_the_catalogue_and_records_events(library):
+    report = import_marc_file(library, fixture("dp2/sample_cnmarcxml.xml"))
+    assert (report.records, report.added, report.skipped_count) == (10, 10, 0)
+    bib = Bib.get(Bib.control_number == "990002180740203961")
+    assert (bib.title, bib.isbn, bib.clc_class, bib.call_number, bib.price_cents) == (
+        "'94中国发展报告", "9787503717444", "F124", "F124/26", 6800,
+    )
+    assert bib.marc_format == "unimarc" and bytes(bib.marc).endswith(b"\x1d")
+    assert bib.pinyin == "94zhongguofazhanbaogao 9zgfzbg yezhenliqiang yzlq"  # title, then author "叶震; 李强"
+    events = [e for e in Outbox.select().order_by(Outbox.seq) if e.type == "bib.upserted"]
+    assert len(events) == 10
+    assert set(events[0].payload["bib"]) == {
+        "id", "control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents",
+    }
+    assert events[0].payload["bib"]["id"] == Bib.get(Bib.control_number == events[0].payload["bib"]["control_number"]).id
+    seqs = [e.seq for e in Outbox.select().order_by(Outbox.seq)]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # gapless across ctx.record and the batch writer
+    hlcs = [e.hlc for e in Outbox.select().order_by(Outbox.seq)]
+    assert hlcs == sorted(set(hlcs))
+
+
+def test_reimporting_the_same_files_changes_nothing(library):
+    files = [
+        fixture("dp2/sample_cnmarcxml.xml"),
+        fixture("dp2/sample_marcxml.xml"),
+        fixture("xbib-marc/IRMARC8.bin"),
+        fixture("xbib-marc/rusmarc.xml"),
+        fixture("marc4j/pride-and-prejudice-with-many-errors.mrc"),
+    ]
+    for path in files:
+        import_marc_file(library, path)
+    before = counts()
+    marc_before = {b.id: (bytes(b.marc), b.title, b.updated_at) for b in Bib.select()}
+    for path in files:
+        report = import_marc_file(library, path)
+        assert report.added == report.updated == report.items_added == 0
+    assert counts() == before
+    assert {b.id: (bytes(b.marc), b.title, b.updated_at) for b in Bib.select()} == marc_before
+
+
+def test_holdings_become_copies_at_the_branch_or_a_named_location(library, tmp_path):
+    Location.create(branch=library.branch, code="HX01-RP1", name="幸福村阅读点", kind="reading_point")
+    copies = [CopyOut("HX0100000001", "G250.76/1", "HX01", 3500), CopyOut("HX0100000002", "G250.76/1", "HX01-RP1", 2000)]
+    path = write(tmp_path / "one.mrc", record(book(1), copies=copies))
+    report = import_marc_file(library, path)
+    assert report.items_added == 2
+    first, second = Item.select().order_by(Item.barcode)
+    assert first.home_location.code == "HX01" and first.current_location.code == "HX01"
+    assert second.home_location.code == "HX01-RP1" and second.price_cents == 2000
+    assert first.status == "available" and first.call_number == "G250.76/1"
+    accessioned = [e.payload["item"] for e in Outbox.select().where(Outbox.type == "item.accessioned").order_by(Outbox.seq)]
+    assert accessioned[1] == {
+        "id": second.id, "barcode": "HX0100000002", "bib_id": second.bib_id, "home_location": "HX01-RP1",
+        "current_location": "HX01-RP1", "status": "available", "item_type": "book", "call_number": "G250.76/1",
+        "price_cents": 2000, "source": "purchase",
+    }
+
+
+def test_koha_items_import_once(library):
+    first = import_marc_file(library, fixture("xbib-marc/rusmarc.xml"))
+    assert first.items_added == 198
+    again = import_marc_file(library, fixture("xbib-marc/rusmarc.xml"))
+    assert again.items_added == 0 and again.items_present == 198
+
+
+def test_a_changed_record_updates_its_bib_and_says_so(library, tmp_path):
+    import_marc_file(library, write(tmp_path / "v1.mrc", record(book(1))))
+    events = Outbox.select().count()
+    report = import_marc_file(library, write(tmp_path / "v2.mrc", record(book(1, title="县域图书馆读本（修订版）"))))
+    assert (report.added, report.updated) == (0, 1)
+    bib = Bib.get(Bib.control_number == "C000001")
+    assert bib.title == "县域图书馆读本（修订版）"
+    assert "xianyutushuguandubenxiudingban" in bib.pinyin
+    assert Outbox.select().count() == events + 1
+
+
+def test_the_centres_full_record_replaces_a_local_brief_record(library, tmp_path):
+    brief = Bib.create(title="红楼梦", isbn="9787020002207", call_number="I242.4/7", clc_class="I242.4")
+    brief.control_number = brief.id  # as cataloguing.py mints it
+    brief.save()
+    Item.create(barcode="HX0100000099", bib=brief, home_location=Location.get(), current_location=Location.get())
+    full = book(5, title="红楼梦 : 脂评本", author="曹雪芹", isbn="9787020002207", clc_class="I242.4", call_number="")
+    report = import_marc_file(library, write(tmp_path / "centre.mrc", record(full)))
+    assert (report.added, report.updated) == (0, 1)
+    brief = Bib.get_by_id(brief.id)
+    assert (brief.control_number, brief.title, brief.author) == ("C000005", "红楼梦 : 脂评本", "曹雪芹")
+    assert brief.call_number == "I242.4/7"  # the centre gave none: the label on the shelf stays true
+    assert Bib.select().count() == 1 and Item.get().bib_id == brief.id
+
+
+def test_a_barcode_of_another_record_is_left_alone_and_noted(library, tmp_path):
+    import_marc_file(library, write(tmp_path / "a.mrc", record(book(1), copies=[CopyOut("X1", "", "HX01", 0)])))
+    report = import_marc_file(library, write(tmp_path / "b.mrc", record(book(2), copies=[CopyOut("X1", "", "HX01", 0)])))
+    assert report.added == 1 and report.items_added == 0
+    (note,) = report.warnings
+    assert "X1" in note.reason and note.position == 1
+    assert Item.get(Item.barcode == "X1").bib.control_number == "C000001"
+
+
+def test_broken_files_import_the_good_records_and_list_the_bad(library):
+    report = import_marc_file(library, fixture("ruby-marc/three-records-second-bad.xml"))
+    assert (report.records, report.added) == (3, 1)
+    assert [(s.position, s.line) for s in report.skipped] == [(2, 55), (3, 108)]
+    assert "not well-formed" in report.skipped[0].reason
+    assert "same book as record 1" in report.skipped[1].reason
+    for name, words in (
+        ("ruby-marc/utf8_with_bad_bytes.marc", "not valid UTF-8"),
+        ("xbib-marc/SWB1.marc21", "record terminator"),
+        ("xbib-marc/error.mrc", "leader says 714 bytes"),
+    ):
+        bad = import_marc_file(library, fixture(name))
+        assert bad.imported == 0 and bad.skipped_count == 1
+        assert words in bad.skipped[0].reason and bad.skipped[0].position == 1
+    assert Bib.select().count() == 1
+
+
+def test_authority_and_titleless_records_are_skipped_with_a_reason(library, tmp_path):
+    auth = import_marc_file(library, fixture("evergreen/auth-subset100.mrc"))
+    assert auth.imported == 0 and auth.skipped_count == 17
+    assert auth.skipped[0].reason == "This is an authority record, not a bibliographic record."
+    untitled = import_marc_file(library, write(tmp_path / "t.mrc", record(book(1, title=""))))
+    assert untitled.skipped[0].reason == "The record has no title (MARC21 245 or UNIMARC 200)."
+
+
+def test_gb18030_file_imports_by_detection_and_by_option(library, tmp_path):
+    path = write(tmp_path / "gbk.iso", record(book(1, title="三国演义")), record(book(2, title="水浒传")), charset="gb18030")
+    report = import_marc_file(library, path)
+    assert report.added == 2 and {b.title for b in Bib.select()} == {"三国演义", "水浒传"}
+    assert import_marc_file(library, path, encoding="gb18030").unchanged == 2
+
+
+def test_volunteers_cannot_import(as_role, tmp_path):
+    path = write(tmp_path / "a.mrc", record(book(1)))
+    with pytest.raises(PermissionDenied):
+        import_marc_file(as_role("volunteer"), path)
+    assert Bib.select().count() == 0
+
+
+def test_a_missing_file_is_a_plain_message(library, tmp_path):
+    with pytest.raises(ValidationError, match="Cannot open"):
+        import_marc_file(library, tmp_path / "nowhere.mrc")
+
+
+def test_progress_is_reported_and_cancel_keeps_whole_batches(library, tmp_path):
+    path = write(tmp_path / "many.mrc", *(record(book(n), copies=[CopyOut(f"B{n}", "", "HX01", 0)]) for n in range(10)))
+    seen = []
+    report = import_marc_file(library, path, batch_size=3, progress=seen.append, cancelled=lambda: len(seen) >= 2)
+    assert report.cancelled and report.added == 6
+    assert (Bib.select().count(), Item.select().count()) == (6, 6)
+    assert seen[-1].records == 6 and seen[0].bytes_total == path.stat().st_size
+    rest = import_marc_file(library, path, batch_size=3, progress=seen.append)
+    assert (rest.added, rest.unchanged, rest.cancelled) == (4, 6, False)
+    assert seen[-1].bytes_done == seen[-1].bytes_total
+    assert Item.select().count() == 10
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", ["marc21", "unimarc"])
+def test_export_round_trips_through_import(library, tmp_path, flavour):
+    import_marc_file(library, fixture("dp2/sample_cnmarcxml.xml"))
+    import_marc_file(library, fixture("dp2/sample_marcxml.xml"))
+    copies = [CopyOut("HX0100000001", "G250.76/1", "HX01", 3500), CopyOut("HX0100000002", "G250.76/1:2", "HX01", 2000)]
+    import_marc_file(library, write(tmp_path / "ours.mrc", record(book(1, isbn="9787020002207"), copies=copies)))
+    brief = Bib.create(title="乡土中国", author="费孝通", isbn="9787108009821", clc_class="C912.82", call_number="C912.82/3")
+    brief.control_number = brief.id
+    brief.save()
+    columns = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
+    expected = sorted(tuple(getattr(b, c) for c in columns) for b in Bib.select())
+    expected_items = sorted((i.barcode, i.call_number, i.price_cents, i.bib.control_number) for i in Item.select())
+    out = tmp_path / f"export.{flavour}"
+    report = export_marc_file(library, out, flavour=flavour)
+    assert report.written == len(expected) and report.copies == 2 and not report.problems
+    library.db.close()
+
+    other = open_db(tmp_path / "other.db")
+    ctx = initialize_library(
+        other, library_name="某某县图书馆", branch_code="HX01", branch_name="城关分馆",
+        admin_user="admin", password=ADMIN_PASSWORD,
+    )
+    back = import_marc_file(ctx, out)
+    assert (back.added, back.skipped_count) == (len(expected), 0)
+    assert sorted(tuple(getattr(b, c) for c in columns) for b in Bib.select()) == expected
+    assert sorted((i.barcode, i.call_number, i.price_cents, i.bib.control_number) for i in Item.select()) == expected_items
+    assert {b.marc_format for b in Bib.select()} == {flavour}
+    other.close()
+
+
+def test_export_since_a_date_takes_recent_accessions(library, tmp_path, clock):
+    import_marc_file(library, write(tmp_path / "old.mrc", record(book(1)), record(book(2))))
+    clock.advance(days=10)
+    import_marc_file(library, write(tmp_path / "new.mrc", record(book(2), copies=[CopyOut("N1", "", "HX01", 0)])))
+    since = clock.today()
+    report = export_marc_file(library, tmp_path / "recent.mrc", flavour="unimarc", since=since)
+    assert report.written == 1 and report.copies == 1
+
+
+def test_export_to_an_unwritable_place_leaves_nothing(library, tmp_path):
+    with pytest.raises(ValidationError, match="Cannot write"):
+        export_marc_file(library, tmp_path / "missing-folder" / "x.mrc")
+    assert not list(tmp_path.glob("**/*.part"))
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def test_cli_exit_codes(library, db_path, tmp_path, capsys):
+    library.db.close()
+    good = write(tmp_path / "good.mrc", record(book(1)))
+    assert main(["import-marc", "--db", str(db_path), str(fixture("ruby-marc/three-records-second-bad.xml"))]) == 0
+    out = capsys.readouterr().out
+    assert "skipped record 2 (line 55)" in out and out.strip().splitlines()[-1].startswith("three-records-second-bad.xml: 3 read; 1 added")
+    assert main(["import-marc", "--db", str(db_path), str(fixture("ruby-marc/utf8_with_bad_bytes.marc"))]) == 1
+    captured = capsys.readouterr()
+    assert "skipped record 1 (byte 0): Field 245 is not valid UTF-8 text." in captured.out
+    assert "could be imported" in captured.err
+    assert main(["import-marc", "--db", str(db_path), str(fixture("marc-perl/xml_invalid.xml"))]) == 1
+    assert "No MARC records were found" in capsys.readouterr().err
+    assert main(["import-marc", "--db", str(db_path), str(tmp_path / "nowhere.mrc")]) == 1
+    assert main(["import-marc", "--db", str(db_path), "--format", "unimarc", "--encoding", "utf-8", str(good)]) == 0
+    assert main(["export-marc", "--db", str(db_path), str(tmp_path / "out.mrc"), "--format", "unimarc", "--since", "2026-01-01"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "out.mrc: 2 written as UNIMARC; copies: 0."
+    with pytest.raises(SystemExit):
+        main(["export-marc", "--db", str(db_path), str(tmp_path / "out.mrc"), "--since", "21/11/2026"])
