@@ -383,27 +383,25 @@ def check_fit(shift: Shift, volunteer: Volunteer, *, ignore: ShiftAssignment | N
     fit = Fit(volunteer)
     name = volunteer.name
     if volunteer.status != "active":
-        fit.concerns.append(Concern("{name} is not an active volunteer.", {"name": name}, True))
+        fit.concerns.append(Concern(N_("{name} is not an active volunteer."), {"name": name}, True))
     if shift.needs_background_check and not has_valid_check(volunteer, shift.day):
         if volunteer.background_check_on is None:
             fit.concerns.append(
-                Concern("{name} has no background check on record, which this children's shift needs.", {"name": name}, True)
+                Concern(N_("{name} has no background check on record, which this children's shift needs."), {"name": name}, True)
             )
         else:
             fit.concerns.append(
-                Concern(
-                    "{name}'s background check of {date} is not valid on {day}; this children's shift needs one.",
+                Concern(N_("{name}'s background check of {date} is not valid on {day}; this children's shift needs one."),
                     {"name": name, "date": volunteer.background_check_on.isoformat(), "day": shift.day.isoformat()},
                     True,
                 )
             )
     for other in _clashes(volunteer, shift, ignore):
         if other.shift_id == shift.id:
-            fit.concerns.append(Concern("{name} is already on this shift.", {"name": name}, True))
+            fit.concerns.append(Concern(N_("{name} is already on this shift."), {"name": name}, True))
         else:
             fit.concerns.append(
-                Concern(
-                    "{name} is already on another shift at that time: {other}.",
+                Concern(N_("{name} is already on another shift at that time: {other}."),
                     {"name": name, "other": f"{hhmm(other.shift.starts)}–{hhmm(other.shift.ends)} {other.shift.location.name}"},
                     True,
                 )
@@ -411,15 +409,14 @@ def check_fit(shift: Shift, volunteer: Volunteer, *, ignore: ShiftAssignment | N
     if not is_available(volunteer, shift.day, shift.starts, shift.ends):
         parts = ", ".join(_(p) for p in _part_names(shift))
         fit.concerns.append(
-            Concern(
-                "{name} does not usually come on {weekday} ({parts}).",
+            Concern(N_("{name} does not usually come on {weekday} ({parts})."),
                 {"name": name, "weekday": _(WEEKDAY_NAMES[WEEKDAYS[shift.day.weekday()]]), "parts": parts},
                 False,
             )
         )
     if shift.role in SKILLS and shift.role not in (volunteer.skills or []):
         fit.concerns.append(
-            Concern("{name} has no {skill} skill on record.", {"name": name, "skill": skill_label(shift.role)}, False)
+            Concern(N_("{name} has no {skill} skill on record."), {"name": name, "skill": skill_label(shift.role)}, False)
         )
     return fit
 
@@ -653,6 +650,23 @@ def shift_view(ctx: ServiceContext, shift: Shift | str) -> ShiftView:
     return shift_views(Shift.select(Shift, Location).where(Shift.id == shift.id))[0]
 
 
+def assignments_of(ctx: ServiceContext, shift: Shift | str) -> list[ShiftAssignment]:
+    """Everyone who is or was on a shift, in the order they were put on it."""
+    ctx.require(LIBRARIAN)
+    return list(
+        ShiftAssignment.select(ShiftAssignment, Volunteer)
+        .join(Volunteer)
+        .where(ShiftAssignment.shift == get_shift(shift))
+        .order_by(ShiftAssignment.assigned_at)
+    )
+
+
+def shift_places() -> list[Location]:
+    """Places a shift can be at: every active one, the branch building first."""
+    kinds = {kind: n for n, kind in enumerate(Location.KINDS)}
+    return sorted(Location.select().where(Location.active == True), key=lambda loc: (kinds.get(loc.kind, 9), loc.code))  # noqa: E712
+
+
 def understaffed_shifts(ctx: ServiceContext, start: dt.date, end: dt.date) -> list[ShiftView]:
     """Shifts between the dates that still lack volunteers: the roster's warning list."""
     ctx.require(LIBRARIAN)
@@ -667,7 +681,7 @@ CSV_COLUMNS = (
     N_("Place"),
     N_("Start"),
     N_("End"),
-    N_("Role"),
+    N_("Task"),
     N_("Places"),
     N_("Filled"),
     N_("Open"),

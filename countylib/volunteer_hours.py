@@ -18,7 +18,7 @@ from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
 from countylib.i18n import N_, _
 from countylib.roles import LIBRARIAN, VOLUNTEER
-from countylib.shifts import ASSIGNMENT_STATUSES, get_assignment, assignment_payload, hhmm, parse_time
+from countylib.shifts import ASSIGNMENT_STATUSES, assignment_payload, get_assignment, hhmm, parse_time
 from countylib.volunteers import ensure_own, get_volunteer, pinyin_of, volunteer_for_actor
 from models import Location, Patron, Shift, ShiftAssignment, Volunteer
 
@@ -143,6 +143,29 @@ def sign_out_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> Shift
         {**assignment_payload(assignment), "signed_out_at": _iso(now), "minutes": assignment.minutes},
     )
     return assignment
+
+
+@service(VOLUNTEER)
+def sign_in_or_out(ctx: ServiceContext, volunteer: Volunteer | str) -> tuple[ShiftAssignment, bool]:
+    """The desk's one scan: signs out whoever is signed in, otherwise signs in (True)."""
+    volunteer = get_volunteer(ctx, volunteer)
+    if _signed_in(volunteer) is not None:
+        return sign_out_volunteer(ctx, volunteer), False
+    return sign_in_volunteer(ctx, volunteer), True
+
+
+def day_sheet(ctx: ServiceContext, day: dt.date) -> list[ShiftAssignment]:
+    """Everyone expected, present or missing on a day's shifts: the desk's list."""
+    ctx.require(LIBRARIAN)
+    return list(
+        ShiftAssignment.select(ShiftAssignment, Shift, Location, Volunteer)
+        .join(Shift)
+        .join(Location)
+        .switch(ShiftAssignment)
+        .join(Volunteer)
+        .where((Shift.day == day) & ShiftAssignment.status.in_(("assigned", "attended", "no_show")))
+        .order_by(Shift.starts, Location.code, Volunteer.name_pinyin)
+    )
 
 
 def _local_to_utc(ctx: ServiceContext, day: dt.date, value: dt.time | str | None, what: str) -> dt.datetime | None:

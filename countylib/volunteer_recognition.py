@@ -23,10 +23,10 @@ from countylib.errors import RuleViolation, ValidationError
 from countylib.i18n import N_
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
-from countylib.shifts import get_assignment, assignment_payload, hhmm
+from countylib.shifts import assignment_payload, get_assignment
 from countylib.volunteer_hours import hours_lines
 from countylib.volunteers import SKILLS, get_volunteer, parse_date
-from models import Location, Shift, ShiftAssignment, Volunteer, VolunteerHonour, VolunteerReview
+from models import Shift, ShiftAssignment, Volunteer, VolunteerHonour, VolunteerReview
 from printing.volunteers import HoursStatement, ServiceCertificate, StatementLine
 
 register_settings(
@@ -118,7 +118,7 @@ def write_review(
 ) -> VolunteerReview:
     """The periodic evaluation: a one-line remark (小评) and the summary (总结)."""
     volunteer = get_volunteer(ctx, volunteer)
-    start, end = parse_date(period_start, N_("From")), parse_date(period_end, N_("To"))
+    start, end = parse_date(period_start, N_("First day")), parse_date(period_end, N_("Last day"))
     if start is None or end is None:
         raise ValidationError("A review needs the first and the last day of its period.")
     if end < start:

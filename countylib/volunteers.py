@@ -27,7 +27,7 @@ from models import Patron, Staff, Volunteer
 
 STATUSES = {
     "applicant": N_("Applicant"),
-    "active": N_("Active"),
+    "active": N_("Serving"),
     "paused": N_("Paused"),
     "left": N_("Left"),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
 
@@ -37,8 +38,16 @@ def _date(value: dt.date, language: str, style: str = "medium") -> str:
 
 
 def hours_text(minutes: int) -> str:
-    """Minutes as hours with one decimal (90 → 1.5)."""
-    return f"{minutes / 60:.1f}"
+    """Minutes as hours with one decimal, halves rounded up as people expect (135 → 2.3)."""
+    return str((Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _styles(language: str) -> dict[str, ParagraphStyle]:
+    """The base styles; CJK wrapping (a line may break anywhere) only for Chinese, so English
+    words are not split mid-word."""
+    if language == "zh_CN":
+        return styles()
+    return {name: ParagraphStyle(f"{name}-en", parent=style, wordWrap=None) for name, style in styles().items()}
 
 
 def _doc(out: Path | BytesIO, title: str, *, pagesize=A4, margin_mm: float = 18) -> SimpleDocTemplate:
@@ -85,8 +94,8 @@ class RosterSheet:
 
 def render_roster(sheet: RosterSheet, out: Path | BytesIO, language: str) -> None:
     _ = translator(language)
-    st = styles()
-    cell = ParagraphStyle("cell", parent=st["small"], fontSize=8, leading=10)
+    st = _styles(language)
+    cell = ParagraphStyle("cell", parent=st["small"], fontSize=8.5, leading=11)
     head = ParagraphStyle("head", parent=cell, fontSize=9, leading=11, textColor=colors.white)
     days = [sheet.monday + dt.timedelta(days=n) for n in range(7)]
     sunday = days[-1]
@@ -138,14 +147,16 @@ def render_roster(sheet: RosterSheet, out: Path | BytesIO, language: str) -> Non
 
 
 def _roster_cell_text(s: RosterShift, _: Callable[[str], str]) -> str:
-    role = escape(_(s.role)) if s.role else ""
-    mark = " *" if s.needs_background_check else ""
-    head = f'<font color="#35586f">{s.starts}–{s.ends}</font> {role}{mark}'
+    """Times, role (* when a background check is needed), names, then open places or "full"."""
+    role = (escape(_(s.role)) if s.role else "") + (" *" if s.needs_background_check else "")
+    times = f'<font color="#35586f">{s.starts}–{s.ends}</font>'
     if s.cancelled:
-        return f"<strike>{head}</strike><br/>{escape(_('Cancelled'))}"
-    lines = [head, escape("、".join(s.names)) if s.names else ""]
+        cancelled = escape(_("Cancelled"))
+        return f"<strike>{times}</strike><br/>{cancelled}"
+    lines = [times, role.strip(), escape("、".join(s.names))]
     if s.open:
-        lines.append(f'<font color="#b00020">{escape(_("{n} open").format(n=s.open))}</font>')
+        missing = escape(_("{n} open").format(n=s.open))
+        lines.append(f'<font color="#b00020">{missing}</font>')
     else:
         lines.append(escape(_("full")))
     return "<br/>".join(line for line in lines if line)
@@ -181,10 +192,11 @@ class HoursStatement:
 
 def render_hours_statement(statement: HoursStatement, out: Path | BytesIO, language: str) -> None:
     _ = translator(language)
-    st = styles()
+    st = _styles(language)
     title = _("Volunteer hours statement")
     cell = st["small"]
-    rows = [[Paragraph(escape(_(h)), cell) for h in (N_("Date"), N_("Place"), N_("Role"), N_("Time"), N_("Hours"))]]
+    number = ParagraphStyle("number", parent=cell, alignment=2)
+    rows = [[Paragraph(escape(_(h)), number if h == "Hours" else cell) for h in (N_("Date"), N_("Place"), N_("Task"), N_("Time"), N_("Hours"))]]
     for line in statement.lines:
         rows.append(
             [
@@ -192,12 +204,11 @@ def render_hours_statement(statement: HoursStatement, out: Path | BytesIO, langu
                 Paragraph(escape(line.place), cell),
                 Paragraph(escape(_(line.role)) if line.role else "", cell),
                 Paragraph(escape(line.times), cell),
-                Paragraph(hours_text(line.minutes), cell),
+                Paragraph(hours_text(line.minutes), number),
             ]
         )
     rows.append(
-        [Paragraph(escape(_("Total")), cell), "", "", Paragraph(escape(str(len(statement.lines))), cell),
-         Paragraph(hours_text(statement.total_minutes), cell)]
+        [Paragraph(escape(_("Total")), cell), "", "", "", Paragraph(hours_text(statement.total_minutes), number)]
     )
     table = Table(rows, colWidths=[32 * mm, 50 * mm, 36 * mm, 36 * mm, 20 * mm], repeatRows=1)
     table.setStyle(
@@ -206,7 +217,6 @@ def render_hours_statement(statement: HoursStatement, out: Path | BytesIO, langu
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ALIGN", (4, 0), (4, -1), "RIGHT"),
             ]
         )
     )
@@ -253,7 +263,7 @@ class ServiceCertificate:
 
 def render_certificate(cert: ServiceCertificate, out: Path | BytesIO, language: str) -> None:
     _ = translator(language)
-    st = styles()
+    st = _styles(language)
     title_style = ParagraphStyle("certtitle", parent=st["title"], fontSize=26, leading=36, alignment=1, spaceAfter=14)
     body = ParagraphStyle("certbody", parent=st["body"], fontSize=13, leading=22, firstLineIndent=26 if language == "zh_CN" else 0)
     right = ParagraphStyle("certright", parent=st["body"], fontSize=12, leading=20, alignment=2)

@@ -26,7 +26,7 @@ from countylib.volunteer_recognition import (
 from models import Outbox, VolunteerHonour, VolunteerReview
 from printing.volunteers import render_certificate, render_hours_statement, render_roster
 
-from tests.volunteer_fixtures import SATURDAY, add_volunteer, places, volunteer_login  # noqa: F401 (fixtures)
+from tests.volunteer_fixtures import add_volunteer, places, volunteer_login  # noqa: F401 (fixtures)
 
 YEAR = 2026
 

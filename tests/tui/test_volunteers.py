@@ -1,0 +1,177 @@
+"""The volunteers area as staff use it: building a week's roster, signing in and out at the
+desk, and a volunteer's own page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.widgets import DataTable, Static, TabbedContent
+
+from countylib.app import AppConfig, make_app
+from countylib.clock import FixedClock
+from countylib.shifts import assign_volunteer, create_shift
+from models import Shift, ShiftAssignment
+from screens.roster import RosterPane
+from screens.volunteer_desk import MyShiftsPane
+from screens.volunteer_modals import ShiftDetail, ShiftForm
+from screens.volunteers import VolunteersScreen
+from tests.tui.pilot_helpers import sign_in, type_into
+from tests.volunteer_fixtures import SATURDAY, add_volunteer, volunteer_login  # noqa: F401 (fixture)
+
+SIZE = (120, 40)
+
+
+def _app(db_path, clock=None, language="en"):
+    return make_app(db_path, AppConfig(language=language, clock=clock or FixedClock()))
+
+
+def cell(pilot, row: int, column: int) -> str:
+    grid = pilot.app.screen.query_one("#roster-grid", DataTable)
+    return str(grid.get_cell_at((row, column)))
+
+
+async def open_volunteers(pilot, tab: str | None = None) -> None:
+    await sign_in(pilot)
+    await pilot.press("f6")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, VolunteersScreen)
+    if tab:
+        pilot.app.screen.query_one("#volunteer-tabs", TabbedContent).active = tab
+        await pilot.pause()
+
+
+async def test_build_a_weeks_roster(library, db_path):
+    add_volunteer(library, "张三", availability={"sat": ["pm"]}, skills=["storytelling"])
+    add_volunteer(library, "李四", background_check_on=None)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        roster = app.screen.query_one(RosterPane)
+        assert roster.monday == dt.date(2026, 11, 16)
+        grid = app.screen.query_one("#roster-grid", DataTable)
+        grid.move_cursor(row=0, column=6)  # the branch, Saturday
+        await pilot.press("enter")  # an empty cell: a new shift there
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftForm)
+        await type_into(pilot, "#s-start", "14:00")
+        await type_into(pilot, "#s-end", "16:00")
+        await type_into(pilot, "#s-slots", "2")
+        app.screen.query_one("#s-check").value = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, VolunteersScreen)
+        shift = Shift.get()
+        assert (shift.day, shift.slots, shift.needs_background_check) == (SATURDAY, 2, True)
+        assert cell(pilot, 0, 6) == "14:00 0/2 *"
+
+        await pilot.press("enter")  # the cell now holds one shift: open it
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftDetail)
+        candidates = app.screen.query_one("#detail-candidates", DataTable)
+        assert [str(candidates.get_row_at(n)[0]) for n in range(candidates.row_count)] == ["张三", "李四"]
+        candidates.move_cursor(row=1)
+        await pilot.press("enter")  # 李四 has no background check: refused, nothing written
+        await pilot.pause()
+        assert "李四 has no background check on record" in str(app.screen.query_one(".dialog-error", Static).render())
+        assert ShiftAssignment.select().count() == 0
+        candidates.move_cursor(row=0)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [a.volunteer.name for a in ShiftAssignment.select()] == ["张三"]
+        people = app.screen.query_one("#detail-people", DataTable)
+        assert str(people.get_row_at(0)[0]) == "张三"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert cell(pilot, 0, 6) == "14:00 1/2 *"
+        warnings = str(app.screen.query_one("#roster-warnings", Static).render())
+        assert "Sat 14:00–16:00 城关分馆: 1 open" in warnings
+
+        await pilot.press("ctrl+n")  # a weekly series from the same cell
+        await pilot.pause()
+        await type_into(pilot, "#s-start", "09:00")
+        await type_into(pilot, "#s-end", "12:00")
+        await type_into(pilot, "#s-weeks", "8")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert Shift.select().where(Shift.series_id.is_null(False)).count() == 8
+        assert cell(pilot, 0, 6) == "09:00 0/1\n14:00 1/2 *"
+        await pilot.press("ctrl+right")
+        await pilot.pause()
+        assert roster.monday == dt.date(2026, 11, 23)
+        assert cell(pilot, 0, 6) == "09:00 0/1"
+
+
+async def test_a_bad_shift_keeps_the_form_open_with_the_reason(library, db_path):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await type_into(pilot, "#s-start", "12:00")
+        await type_into(pilot, "#s-end", "09:00")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftForm)
+        assert "must end after it starts" in str(app.screen.query_one(".dialog-error", Static).render())
+    assert Shift.select().count() == 0
+
+
+async def test_sign_in_and_out_at_the_desk(library, db_path):
+    zhang = add_volunteer(library, "张三", card_number="V001")
+    shift = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=2)
+    assign_volunteer(library, shift, zhang)
+    clock = FixedClock()
+    app = _app(db_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-desk")
+        await type_into(pilot, "#desk-scan", "v001")
+        await pilot.press("enter")
+        await pilot.pause()
+        result = str(app.screen.query_one("#desk-result", Static).render())
+        assert result == "张三 signed in for 09:00–12:00 at 城关分馆."
+        today = app.screen.query_one("#desk-today", DataTable)
+        assert [str(c) for c in today.get_row_at(0)] == ["09:00–12:00", "城关分馆", "张三", "Attended", "10:00", "", ""]
+        clock.advance(hours=1, minutes=45)
+        await type_into(pilot, "#desk-scan", "V001")
+        await pilot.press("ctrl+j")  # a scanner ending its code with LF
+        await pilot.pause()
+        result = str(app.screen.query_one("#desk-result", Static).render())
+        assert result == "张三 signed out: 1.8 hours."
+        assert ShiftAssignment.get().minutes == 105
+        await type_into(pilot, "#desk-scan", "V001")
+        await pilot.press("enter")  # a third scan: no shift left today
+        await pilot.pause()
+        assert "has no shift today" in str(app.screen.query_one("#desk-result", Static).render())
+        assert app.screen.query_one("#desk-scan").has_focus
+
+
+async def test_a_volunteer_sees_and_signs_only_their_own_shifts(library, db_path, volunteer_login):
+    me, other = add_volunteer(library, "我"), add_volunteer(library, "他")
+    shift = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=2)
+    assign_volunteer(library, shift, me)
+    assign_volunteer(library, shift, other)
+    username = volunteer_login(me).actor.username
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, username, "password1")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert app.screen.query_one(MyShiftsPane)
+        assert not app.screen.query("#volunteer-tabs")  # no roster, no records, no desk
+        table = app.screen.query_one("#my-shifts", DataTable)
+        assert table.row_count == 1
+        await pilot.click("#my-sign-in")
+        await pilot.pause()
+        assert "Signed in for 09:00–12:00 at 城关分馆." in str(app.screen.query_one("#my-result", Static).render())
+    states = {a.volunteer.name: a.status for a in ShiftAssignment.select()}
+    assert states == {"我": "attended", "他": "assigned"}
+
+
+async def test_the_area_speaks_chinese(library, db_path):
+    add_volunteer(library, "张三")
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        tabs = app.screen.query_one("#volunteer-tabs", TabbedContent)
+        assert [str(tab.label) for tab in tabs.query("ContentTab")] == ["排班表", "签到 / 签退", "志愿者", "时长与表彰"]
+        assert "2026年11月16日 – 2026年11月22日 这一周" in str(app.screen.query_one("#roster-week", Static).render())
