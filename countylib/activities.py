@@ -737,6 +737,13 @@ def headcount(event_id: str) -> int:
     return Attendance.select().where(Attendance.event == event_id).count()
 
 
+def list_version(event_id: str) -> int:
+    """Changes whenever anyone's status on the activity's list changes (a cheap look, for
+    screens that watch a list other desks also change)."""
+    rows = Registration.select(Registration.id, Registration.status).where(Registration.event == event_id).tuples()
+    return hash(tuple(rows))
+
+
 # -- afterwards -----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from countylib.i18n import N_, _, format_date
 from countylib.locations import kind_name, location_by_code
 from countylib.roles import LIBRARIAN
 from models import Bib, DepositCollection, DepositLine, Item, Location
+from models.ids import new_id
 from printing.attendance import TransferLine, TransferList
 
 # How an item's status reads in a refusal (the circulation desk's statuses).
@@ -66,30 +67,65 @@ def _destination(code: str) -> Location:
 
 def check_sendable(ctx: ServiceContext, barcode: str, destination_code: str) -> Item:
     """The item a scan names, if it may go out with a collection; otherwise the reason it may not."""
-    destination = _destination(destination_code)
-    barcode = _clean_barcode(barcode)
-    item = Item.select(Item, Bib).join(Bib).where(Item.barcode == barcode).first()
-    if item is None:
-        raise NotFound("No item has the barcode {barcode}.", barcode=barcode)
-    line = _open_line(item)
-    if line is not None:
-        raise RuleViolation(
-            "{barcode} ({title}) is already out at {place} since {date}; take it back before sending it anywhere else.",
-            barcode=barcode,
-            title=item.bib.title,
-            place=line.collection.location.name,
-            date=format_date(ctx.clock.to_local(line.collection.sent_at).date()),
+    return _sendable(ctx, [barcode], _destination(destination_code))[0]
+
+
+def _sendable(ctx: ServiceContext, barcodes: list[str], destination: Location) -> list[Item]:
+    """The items, in scan order, if every one may go out; else the first one's reason.
+
+    Two queries for the whole box (items, then any open lines), however many were scanned.
+    """
+    wanted: list[str] = []
+    for raw in barcodes:
+        barcode = _clean_barcode(raw)
+        if barcode in wanted:
+            raise ValidationError("{barcode} was scanned twice.", barcode=barcode)
+        wanted.append(barcode)
+    found: dict[str, Item] = {}
+    for chunk in range(0, len(wanted), 500):  # SQLite's limit on bound variables per statement
+        query = (
+            Item.select(Item, Bib.id, Bib.title, Location.id, Location.code)
+            .join(Bib)
+            .switch(Item)
+            .join(Location, on=(Item.current_location == Location.id))
+            .where(Item.barcode.in_(wanted[chunk : chunk + 500]))
         )
-    if item.status != "available":
-        raise RuleViolation(
-            "{barcode} ({title}) is {status}; only items on the shelf can be sent out.",
-            barcode=barcode,
-            title=item.bib.title,
-            status=status_name(item.status),
+        found.update({item.barcode: item for item in query})
+    open_lines: dict[str, DepositLine] = {}
+    ids = [item.id for item in found.values()]
+    for chunk in range(0, len(ids), 500):
+        query = (
+            DepositLine.select(DepositLine.item, DepositCollection.id, DepositCollection.sent_at, Location.id, Location.name)
+            .join(DepositCollection)
+            .join(Location)
+            .where(DepositLine.item.in_(ids[chunk : chunk + 500]), DepositLine.returned_at.is_null())
         )
-    if item.current_location_id == destination.id:
-        raise RuleViolation("{barcode} ({title}) is already at {place}.", barcode=barcode, title=item.bib.title, place=destination.name)
-    return item
+        open_lines.update({line.item_id: line for line in query})
+    items = []
+    for barcode in wanted:
+        item = found.get(barcode)
+        if item is None:
+            raise NotFound("No item has the barcode {barcode}.", barcode=barcode)
+        line = open_lines.get(item.id)
+        if line is not None:
+            raise RuleViolation(
+                "{barcode} ({title}) is already out at {place} since {date}; take it back before sending it anywhere else.",
+                barcode=barcode,
+                title=item.bib.title,
+                place=line.collection.location.name,
+                date=format_date(ctx.clock.to_local(line.collection.sent_at).date()),
+            )
+        if item.status != "available":
+            raise RuleViolation(
+                "{barcode} ({title}) is {status}; only items on the shelf can be sent out.",
+                barcode=barcode,
+                title=item.bib.title,
+                status=status_name(item.status),
+            )
+        if item.current_location_id == destination.id:
+            raise RuleViolation("{barcode} ({title}) is already at {place}.", barcode=barcode, title=item.bib.title, place=destination.name)
+        items.append(item)
+    return items
 
 
 @service(LIBRARIAN)
@@ -98,20 +134,19 @@ def send_deposit(ctx: ServiceContext, destination_code: str, barcodes: list[str]
     destination = _destination(destination_code)
     if not barcodes:
         raise ValidationError("Scan the items to send first.")
-    seen: set[str] = set()
-    items: list[Item] = []
-    for raw in barcodes:
-        barcode = _clean_barcode(raw)
-        if barcode in seen:
-            raise ValidationError("{barcode} was scanned twice.", barcode=barcode)
-        seen.add(barcode)
-        items.append(check_sendable(ctx, barcode, destination.code))
+    items = _sendable(ctx, barcodes, destination)
     now = ctx.clock.utcnow()
     collection = DepositCollection.create(location=destination, sent_at=now, sent_by=ctx.actor.username, note=note.strip())
-    sent = []
-    for item in items:
-        line = DepositLine.create(collection=collection, item=item, barcode=item.barcode, sent_from=item.current_location_id)
-        sent.append({"line_id": line.id, "item_id": item.id, "barcode": item.barcode, "from": item.current_location.code})
+    lines = [
+        {"id": new_id(), "collection": collection.id, "item": i.id, "barcode": i.barcode, "sent_from": i.current_location_id}
+        for i in items
+    ]
+    for start in range(0, len(lines), 100):  # SQLite's limit on bound variables per statement
+        DepositLine.insert_many(lines[start : start + 100]).execute()
+    sent = [
+        {"line_id": line["id"], "item_id": i.id, "barcode": i.barcode, "from": i.current_location.code}
+        for line, i in zip(lines, items)
+    ]
     Item.update(current_location=destination, updated_at=now).where(Item.id.in_([i.id for i in items])).execute()
     ctx.record(
         "deposit.sent",

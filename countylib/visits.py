@@ -24,6 +24,7 @@ from countylib.locations import location_by_code
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from countylib.settings import SettingSpec, change_setting, get_setting, register_settings
 from models import Location, VisitCount
+from models.ids import new_id
 
 MAX_COUNT = 100_000  # per hour or day at one door: anything above is a typing slip
 
@@ -76,16 +77,21 @@ def _write(ctx: ServiceContext, counts: dict[Key, int], source: str, codes: dict
     """Set the counts; one event lists every count that changed. Returns how many changed."""
     existing = _existing(counts)
     changed = []
+    new_rows = []
     for key, count in counts.items():
         row = existing.get(key)
         if row is not None and row.count == count:
             continue
         location_id, day, hour = key
         if row is None:
-            row = VisitCount.create(location=location_id, day=day, hour=hour, count=count, source=source)
+            row_id = new_id()
+            new_rows.append({"id": row_id, "location": location_id, "day": day, "hour": hour, "count": count, "source": source})
         else:
+            row_id = row.id
             VisitCount.update(count=count, source=source).where(VisitCount.id == row.id).execute()
-        changed.append({"id": row.id, "location": codes[location_id], "day": day.isoformat(), "hour": hour, "count": count})
+        changed.append({"id": row_id, "location": codes[location_id], "day": day.isoformat(), "hour": hour, "count": count})
+    for start in range(0, len(new_rows), 500):  # SQLite's limit on bound variables per statement
+        VisitCount.insert_many(new_rows[start : start + 500]).execute()
     if changed:
         ctx.record("visit.counted", {"source": source, "counted_at": _iso(ctx.clock.utcnow()), "counts": changed})
     return len(changed)
@@ -194,15 +200,21 @@ TIME_FORMATS = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
 HOUR = re.compile(r"^(\d{1,2})(?::\d{2}(?::\d{2})?)?(?:\s*[-~–]\s*\d{1,2}(?::\d{2})?)?$")
 
 
-def _parse_when(value: str) -> tuple[dt.date, int | None] | None:
+FORMATS = [(d + t, bool(t)) for d in DATE_FORMATS for t in TIME_FORMATS]
+
+
+def _parse_when(value: str, formats: list[tuple[str, bool]]) -> tuple[dt.date, int | None] | None:
+    """Try the forms a gate counter writes; the one that worked moves to the front (a file
+    uses one form throughout, so the rest of it parses at the first try)."""
     value = value.strip()
-    for date_format in DATE_FORMATS:
-        for time_format in TIME_FORMATS:
-            try:
-                parsed = dt.datetime.strptime(value, date_format + time_format)
-            except ValueError:
-                continue
-            return parsed.date(), (parsed.hour if time_format else None)
+    for n, (form, has_time) in enumerate(formats):
+        try:
+            parsed = dt.datetime.strptime(value, form)
+        except ValueError:
+            continue
+        if n:
+            formats.insert(0, formats.pop(n))
+        return parsed.date(), (parsed.hour if has_time else None)
     return None
 
 
@@ -258,6 +270,7 @@ def _import(ctx: ServiceContext, path: Path, columns: GateColumns, location_code
     places = {loc.code: loc for loc in Location.select()}
     today = ctx.clock.today()
     result = GateImport()
+    formats = list(FORMATS)
     sums: dict[Key, int] = {}
     lines_of: dict[Key, list[int]] = {}
     for row in reader:
@@ -270,7 +283,7 @@ def _import(ctx: ServiceContext, path: Path, columns: GateColumns, location_code
             i = index[name]
             return row[i].strip() if i < len(row) else ""
 
-        when = _parse_when(cell(columns.date))
+        when = _parse_when(cell(columns.date), formats)
         if when is None:
             result.problems.append(Problem(line, _("'{value}' is not a date like 2026-11-20.").format(value=cell(columns.date))))
             continue

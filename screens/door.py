@@ -34,7 +34,7 @@ class DoorScreen(AreaScreen):
         super().__init__(ctx)
         self.event_id = event_id
         self._rows: list[act.RegistrationRow] = []
-        self._shown: tuple | None = None
+        self._version: int | None = None
 
     def compose_body(self) -> ComposeResult:
         event = act.get_activity(self.event_id)
@@ -66,21 +66,19 @@ class DoorScreen(AreaScreen):
         self.set_interval(3, self.refresh_list)
 
     def refresh_list(self) -> None:
+        version = act.list_version(self.event_id)
+        if version == self._version:
+            return
+        self._version = version
         event = act.get_activity(self.event_id)
         rows = [r for r in act.registrations(self.ctx, self.event_id) if r.status in ON_THE_LIST]
-        came = sum(1 for r in rows if r.status == "attended")
-        self.query_one("#headcount", Digits).update(str(came))
+        self._rows = rows
+        self.query_one("#headcount", Digits).update(str(sum(1 for r in rows if r.status == "attended")))
         self.query_one("#headcount-label", Static).update(
             _("checked in of {capacity} places").format(capacity=event.capacity) if event.capacity else _("checked in")
         )
-        shown = tuple((r.id, r.status, r.checked_in_at) for r in rows)
-        if shown == self._shown:
-            return
-        self._shown = shown
-        self._rows = rows
-        table = self.query_one("#door-list", DataTable)
         fill_table(
-            table,
+            self.query_one("#door-list", DataTable),
             ["✓", _("Name"), _("Card"), _("Status"), _("Checked in")],
             [
                 (
