@@ -132,7 +132,8 @@ def _to_utc(ctx: ServiceContext, local: dt.datetime | None) -> dt.datetime | Non
     return local.replace(tzinfo=ctx.clock.timezone).astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _local(ctx: ServiceContext, stored: dt.datetime | None) -> dt.datetime | None:
+def local_time(ctx: ServiceContext, stored: dt.datetime | None) -> dt.datetime | None:
+    """A stored (naive UTC) time as the library's wall clock shows it (naive)."""
     return None if stored is None else ctx.clock.to_local(stored).replace(tzinfo=None)
 
 
@@ -294,7 +295,7 @@ def update_activity(ctx: ServiceContext, event_id: str, draft: ActivityDraft, *,
         version = clean
         if target.id != event.id:
             # Same wall-clock time and length, on the target's own day.
-            day_shift = _local(ctx, target.starts_at).date() - clean.starts_at.date()
+            day_shift = local_time(ctx, target.starts_at).date() - clean.starts_at.date()
             version = _shifted(clean, day_shift)
         values = _row_values(ctx, version, location)
         if target.id != event.id:
@@ -308,7 +309,7 @@ def update_activity(ctx: ServiceContext, event_id: str, draft: ActivityDraft, *,
                 "{count} people already hold a place at {title} on {date}; the number of places cannot go below that.",
                 count=taken,
                 title=target.title,
-                date=format_date(_local(ctx, target.starts_at).date()),
+                date=format_date(local_time(ctx, target.starts_at).date()),
             )
         Event.update(**changes).where(Event.id == target.id).execute()
         payload_changes = {k: (_iso(v) if isinstance(v, dt.datetime) else v) for k, v in changes.items()}
@@ -401,7 +402,7 @@ def _patron_by_card(card_number: str) -> Patron:
 
 def _age_of(ctx: ServiceContext, event: Event, patron: Patron | None, stated: int | None) -> int | None:
     if patron is not None and patron.birth_date is not None:
-        return _age_on(patron.birth_date, _local(ctx, event.starts_at).date())
+        return _age_on(patron.birth_date, local_time(ctx, event.starts_at).date())
     if stated is not None and not 0 <= stated <= 120:
         raise ValidationError("An age is between 0 and 120.")
     return stated
@@ -452,14 +453,14 @@ def _register(
         raise RuleViolation(
             "Registration for {title} opens on {when}.",
             title=event.title,
-            when=_when(ctx, event.registration_opens),
+            when=moment_text(ctx, event.registration_opens),
         )
     closes = event.registration_closes or event.starts_at
     if now > closes:
         raise RuleViolation(
             "Registration for {title} closed on {when}; add people at the door instead.",
             title=event.title,
-            when=_when(ctx, closes),
+            when=moment_text(ctx, closes),
         )
     existing = _active_registration(event, patron, name, phone)
     if existing is not None:
@@ -609,7 +610,7 @@ def _door_open(ctx: ServiceContext, event: Event) -> None:
         raise RuleViolation("{title} was cancelled; nobody can check in.", title=event.title)
     if event.status == "finished":
         raise RuleViolation("{title} has finished; its attendance is closed.", title=event.title)
-    start_day = _local(ctx, event.starts_at).date()
+    start_day = local_time(ctx, event.starts_at).date()
     if ctx.clock.today() < start_day:
         raise RuleViolation("{title} is on {date}; check-in opens that day.", title=event.title, date=format_date(start_day))
 
@@ -646,7 +647,7 @@ def _admit_registration(ctx: ServiceContext, event: Event, reg: Registration) ->
         raise RuleViolation(
             "{name} already checked in at {time}.",
             name=name,
-            time=_local(ctx, first.checked_in_at).strftime("%H:%M") if first else "?",
+            time=local_time(ctx, first.checked_in_at).strftime("%H:%M") if first else "?",
         )
     if reg.status == "cancelled":
         raise RuleViolation("{name}'s registration was cancelled; add them as a walk-in.", name=name)
@@ -780,14 +781,15 @@ def write_summary(ctx: ServiceContext, event_id: str, summary: str, archive_note
 # -- queries for screens, printouts and reports ---------------------------------------------------
 
 
-def _when(ctx: ServiceContext, stored: dt.datetime) -> str:
-    local = _local(ctx, stored)
+def moment_text(ctx: ServiceContext, stored: dt.datetime) -> str:
+    """A stored time as staff read it: 2026年11月27日 18:00."""
+    local = local_time(ctx, stored)
     return f"{format_date(local.date())} {local:%H:%M}"
 
 
 def when_text(ctx: ServiceContext, event: Event) -> str:
     """2026年11月28日 14:30–16:00, or both dates when it runs over several days."""
-    start, end = _local(ctx, event.starts_at), _local(ctx, event.ends_at)
+    start, end = local_time(ctx, event.starts_at), local_time(ctx, event.ends_at)
     if start.date() == end.date():
         return f"{format_date(start.date())} {start:%H:%M}–{end:%H:%M}"
     return f"{format_date(start.date())} {start:%H:%M} – {format_date(end.date())} {end:%H:%M}"
@@ -851,8 +853,8 @@ def list_activities(
             title=e.title,
             kind=e.kind,
             place=place_text(e),
-            starts_at=_local(ctx, e.starts_at),
-            ends_at=_local(ctx, e.ends_at),
+            starts_at=local_time(ctx, e.starts_at),
+            ends_at=local_time(ctx, e.ends_at),
             capacity=e.capacity,
             registered=counts[(e.id, "registered")] + counts[(e.id, "attended")],
             waitlisted=counts[(e.id, "waitlisted")],
@@ -874,15 +876,15 @@ def draft_of(ctx: ServiceContext, event: Event) -> ActivityDraft:
         title=event.title,
         kind=event.kind,
         location_code=event.location.code,
-        starts_at=_local(ctx, event.starts_at),
-        ends_at=_local(ctx, event.ends_at),
+        starts_at=local_time(ctx, event.starts_at),
+        ends_at=local_time(ctx, event.ends_at),
         room=event.room,
         capacity=event.capacity,
         min_age=event.min_age,
         max_age=event.max_age,
         guardian_required=event.guardian_required,
-        registration_opens=_local(ctx, event.registration_opens),
-        registration_closes=_local(ctx, event.registration_closes),
+        registration_opens=local_time(ctx, event.registration_opens),
+        registration_closes=local_time(ctx, event.registration_closes),
         organiser=event.organiser,
         description=event.description,
     )
@@ -927,7 +929,7 @@ def registrations(ctx: ServiceContext, event_id: str) -> list[RegistrationRow]:
         seen = attendance.get(reg.id)
         age = reg.stated_age
         if patron is not None and patron.birth_date is not None:
-            age = _age_on(patron.birth_date, _local(ctx, event.starts_at).date())
+            age = _age_on(patron.birth_date, local_time(ctx, event.starts_at).date())
         rows.append(
             RegistrationRow(
                 id=reg.id,
@@ -938,9 +940,9 @@ def registrations(ctx: ServiceContext, event_id: str) -> list[RegistrationRow]:
                 guardian=reg.guardian_name,
                 status=reg.status,
                 at_door=reg.at_door,
-                registered_at=_local(ctx, reg.registered_at),
+                registered_at=local_time(ctx, reg.registered_at),
                 attendance_id=seen.id if seen else None,
-                checked_in_at=_local(ctx, seen.checked_in_at) if seen else None,
+                checked_in_at=local_time(ctx, seen.checked_in_at) if seen else None,
                 late=seen.late if seen else False,
             )
         )
@@ -1111,7 +1113,7 @@ def statistics(ctx: ServiceContext, year: int) -> YearStatistics:
     )
     cells: dict[tuple[int, str], list[int]] = {}
     for starts_at, kind, heads_count in events:
-        cell = cells.setdefault((_local(ctx, starts_at).month, kind), [0, 0])
+        cell = cells.setdefault((local_time(ctx, starts_at).month, kind), [0, 0])
         cell[0] += 1
         cell[1] += heads_count or 0
     return YearStatistics(

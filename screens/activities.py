@@ -9,13 +9,13 @@ import datetime as dt
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
 from countylib import activities as act
 from countylib.context import ServiceContext
-from countylib.errors import CountyLibError, ValidationError
+from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.locations import list_locations
 from screens.base import AreaScreen
@@ -272,7 +272,7 @@ class ActivityFormScreen(ModalScreen[bool]):
                 series = self.event.series_id is not None and self.query_one("#f-series", Checkbox).value
                 act.update_activity(self.ctx, self.event.id, draft, whole_series=series)
                 self.app.notify(_("Saved."))
-        except (CountyLibError, ValidationError) as exc:
+        except CountyLibError as exc:
             self.query_one("#form-error", Static).update(exc.message)
             self.app.bell()
             return

@@ -37,8 +37,8 @@ def details_text(ctx: ServiceContext, event) -> str:
     if event.guardian_required:
         rules.append(_("children under 14 come with a guardian"))
     if event.registration_opens:
-        rules.append(_("registration opens {when}").format(when=act._when(ctx, event.registration_opens)))
-    rules.append(_("registration closes {when}").format(when=act._when(ctx, event.registration_closes or event.starts_at)))
+        rules.append(_("registration opens {when}").format(when=act.moment_text(ctx, event.registration_opens)))
+    rules.append(_("registration closes {when}").format(when=act.moment_text(ctx, event.registration_closes or event.starts_at)))
     return " · ".join(parts) + "\n" + " · ".join(rules)
 
 
@@ -293,13 +293,13 @@ class ActivityScreen(AreaScreen):
     @on(Button.Pressed, "#do-sheet")
     def action_sign_in_sheet(self) -> None:
         sheet = act.sign_in_sheet(self.ctx, self.event_id)
-        path = export_path(_("Sign-in sheet") + f"-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}", ".pdf")
+        path = export_path(_("Sign-in sheet") + f"-{self.event.title}-{act.local_time(self.ctx, self.event.starts_at):%Y%m%d}", ".pdf")
         self.render_file(lambda: render_sign_in_sheet(sheet, path), [path])
 
     @on(Button.Pressed, "#do-attendance")
     def attendance_list(self) -> None:
         sheet = act.attendance_sheet(self.ctx, self.event_id)
-        stem = _("Attendance list") + f"-{self.event.title}-{act._local(self.ctx, self.event.starts_at):%Y%m%d}"
+        stem = _("Attendance list") + f"-{self.event.title}-{act.local_time(self.ctx, self.event.starts_at):%Y%m%d}"
         pdf, csv_path = export_path(stem, ".pdf"), export_path(stem, ".csv")
         act.export_attendance_csv(self.ctx, self.event_id, csv_path)
         self.render_file(lambda: render_attendance_sheet(sheet, pdf), [pdf, csv_path])

@@ -60,10 +60,10 @@ def test_a_weekly_series_keeps_its_local_time(library):
     events = act.plan_activity(library, draft(registration_closes=dt.datetime(2026, 11, 27, 18, 0)), act.Repeat(7, 4))
     assert len(events) == 4
     assert len({e.series_id for e in events}) == 1 and events[0].series_id
-    assert [act._local(library, e.starts_at) for e in events] == [
+    assert [act.local_time(library, e.starts_at) for e in events] == [
         dt.datetime(2026, 11, 28, 14, 30) + dt.timedelta(days=7 * n) for n in range(4)
     ]
-    assert act._local(library, events[3].registration_closes) == dt.datetime(2026, 12, 18, 18, 0)
+    assert act.local_time(library, events[3].registration_closes) == dt.datetime(2026, 12, 18, 18, 0)
     assert len(events_of("activity.planned")) == 4
 
 
@@ -275,8 +275,8 @@ def test_editing_the_rest_of_a_series(library):
     third = Event.get_by_id(events[2].id)
     assert first.title == "绘本故事会"
     assert third.title == "周六绘本会" and third.capacity == 20
-    assert act._local(library, third.starts_at) == dt.datetime(2026, 12, 12, 15, 0)
-    assert act._local(library, third.ends_at) == dt.datetime(2026, 12, 12, 16, 30)
+    assert act.local_time(library, third.starts_at) == dt.datetime(2026, 12, 12, 15, 0)
+    assert act.local_time(library, third.ends_at) == dt.datetime(2026, 12, 12, 16, 30)
 
 
 # -- at the door ----------------------------------------------------------------------------------
