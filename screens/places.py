@@ -261,6 +261,8 @@ class DepositsPane(Vertical):
         yield Static("", id="dep-where", classes="figures")
         yield Static("", id="dep-message", classes="message")
         yield DataTable(id="dep-table", cursor_type="row", zebra_stripes=True)
+        yield Static(_("What is where: items out now"), classes="section")
+        yield DataTable(id="dep-items", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.reload()
@@ -288,6 +290,21 @@ class DepositsPane(Vertical):
                     c.note,
                 )
                 for c in collections
+            ],
+        )
+        fill_table(
+            self.query_one("#dep-items", DataTable),
+            [_("Place"), _("Barcode"), _("Title"), _("Call number"), _("Since"), _("Status")],
+            [
+                (
+                    i.place_name,
+                    i.barcode,
+                    i.title,
+                    i.call_number,
+                    format_date(self.ctx.clock.to_local(i.sent_at).date()),
+                    deposits.status_name(i.status),
+                )
+                for i in deposits.items_out()
             ],
         )
 
