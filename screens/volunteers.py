@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static, TabbedCont
 from countylib.context import ServiceContext
 from countylib.i18n import N_, _, ngettext
 from countylib.roles import LIBRARIAN
+from countylib.settings import get_setting
 from countylib.shifts import has_valid_check
 from countylib.volunteers import STATUSES, get_volunteer, search_volunteers, skill_label
 from screens.base import AreaScreen
@@ -61,11 +62,12 @@ class RecordsPane(Vertical):
         table = self.query_one("#vol-table", DataTable)
         table.clear()
         today = self.ctx.clock.today()
+        years = int(get_setting("volunteers.background_check_years"))
         for v in found:
             if v.background_check_on is None:
                 check = Text("—", style="dim")
             else:
-                check = Text(v.background_check_on.isoformat(), style="" if has_valid_check(v, today) else "red")
+                check = Text(v.background_check_on.isoformat(), style="" if has_valid_check(v, today, years) else "red")
             table.add_row(
                 Text(v.name),
                 v.phone,

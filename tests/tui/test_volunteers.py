@@ -175,3 +175,23 @@ async def test_the_area_speaks_chinese(library, db_path):
         tabs = app.screen.query_one("#volunteer-tabs", TabbedContent)
         assert [str(tab.label) for tab in tabs.query("ContentTab")] == ["排班表", "签到 / 签退", "志愿者", "时长与表彰"]
         assert "2026年11月16日 – 2026年11月22日 这一周" in str(app.screen.query_one("#roster-week", Static).render())
+
+
+async def test_roster_prints_to_pdf_and_csv(library, db_path):
+    from pypdf import PdfReader
+
+    from countylib.paths import data_dir
+
+    shift = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=2, role="shelving")
+    assign_volunteer(library, shift, add_volunteer(library, "张三"))
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        await pilot.click("#roster-print")
+        await pilot.click("#roster-csv")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    folder = data_dir() / "printouts"
+    text = PdfReader(folder / "roster-2026-11-16.pdf").pages[0].extract_text()
+    assert "Volunteer roster" in text and "张三" in text and "1 open" in text
+    assert "张三" in (folder / "roster-2026-11-16.csv").read_text(encoding="utf-8-sig")
