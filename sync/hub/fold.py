@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.codec import dumps, iso_utc, parse_utc
+from sync.hub.rows import Rows
 from sync.hub.storage import (
     BibRow,
     BranchRow,
@@ -115,6 +116,9 @@ class Fold:
     _patrons: dict[str, PatronRow | None] = field(default_factory=dict)
     outcome: Outcome = field(default_factory=Outcome)
     seq: int = 0  # the last server_seq handed out (read from hub_meta by the caller)
+    rows: Rows = field(default_factory=Rows)
+    _locations: dict[str, LocationRow | None] = field(default_factory=dict)
+    _open_codes: set[str] | None = None  # codes with open conflicts, read once per batch
 
     # -- entry point ------------------------------------------------------------------
 
@@ -133,6 +137,8 @@ class Fold:
             self.dirty.clear()
             self._items.clear()
             self._patrons.clear()
+            self._locations.clear()
+            self._open_codes = None
             self.seq = seq_before
             self.outcome = Outcome()
             self.flag("INVALID_PAYLOAD", incoming, note=f"{type(exc).__name__}: {exc}")
@@ -196,7 +202,7 @@ class Fold:
             self.seq += 1
             row.server_seq = self.seq
             row.data = dumps(self.state(row)).decode("utf-8")
-            row.save(force_insert=getattr(row, "_new", False))
+            self.rows.save(row)
             row._new = False
         self.dirty.clear()
 
@@ -210,9 +216,9 @@ class Fold:
                 return self._items[key]
         row = None
         if item_id:
-            row = ItemRow.get_or_none(ItemRow.id == item_id)
+            row = self.rows.one(ItemRow, "id = {p}", [item_id])
         if row is None and barcode:
-            row = ItemRow.select().where(ItemRow.barcode == barcode).order_by(ItemRow.server_seq.desc()).first()
+            row = self.rows.one(ItemRow, "barcode = {p}", [barcode], "ORDER BY server_seq DESC")
         if row is not None:
             self.state(row)
             self._items[row.id] = row
@@ -225,9 +231,9 @@ class Fold:
                 return self._patrons[key]
         row = None
         if patron_id:
-            row = PatronRow.get_or_none(PatronRow.id == patron_id)
+            row = self.rows.one(PatronRow, "id = {p}", [patron_id])
         if row is None and card:
-            row = PatronRow.get_or_none(PatronRow.card_number == card)
+            row = self.rows.one(PatronRow, "card_number = {p}", [card])
         if row is not None:
             self.state(row)
             self._patrons[row.id] = row
@@ -239,19 +245,28 @@ class Fold:
         self._patrons[row.id] = row
         self._patrons[f"#{row.card_number}"] = row
 
+    def location_row(self, code: str) -> LocationRow | None:
+        if code not in self._locations:
+            self._locations[code] = self.rows.one(LocationRow, "code = {p}", [code])
+        return self._locations[code]
+
     def location_branch(self, code: str | None, fallback: str) -> str:
         if not code:
             return fallback
-        row = LocationRow.get_or_none(LocationRow.code == code)
+        row = self.location_row(code)
         return row.branch if row is not None else fallback
 
     def ensure_location(self, code: str | None, branch: str) -> None:
         """Learn a location from a payload that names it (reading points, van stops)."""
-        if not code or ("location", code) in self.dirty or LocationRow.get_or_none(LocationRow.code == code):
+        if not code or ("location", code) in self.dirty or self.location_row(code) is not None:
             return
         row = self.new_row(LocationRow, code=code, branch=branch)
         row._state = {"code": code, "name": code, "kind": "branch" if code == branch else "other", "branch": branch}
+        self._locations[code] = row
         self.touch("location", row)
+
+    def open_loan(self, item_id: str) -> LoanRow | None:
+        return self.rows.one(LoanRow, "item_id = {p} AND is_open = {p}", [item_id, True])
 
     # -- conflicts --------------------------------------------------------------------
 
@@ -283,6 +298,8 @@ class Fold:
             "resolution": None,
         }
         self.touch("conflict", row, branches)
+        if self._open_codes is not None:
+            self._open_codes.add(code)
         if not self.outcome.code:
             self.outcome = Outcome("exception", code, ticket)
         return ticket
@@ -334,9 +351,10 @@ class Fold:
 
     def _upsert_location(self, loc: dict[str, Any], branch: str) -> None:
         code = loc["code"]
-        row = self.dirty.get(("location", code)) or LocationRow.get_or_none(LocationRow.code == code)
+        row = self.dirty.get(("location", code)) or self.location_row(code)
         if row is None:
             row = self.new_row(LocationRow, code=code, branch=branch)
+        self._locations[code] = row
         new = {"code": code, "name": code, "kind": "branch", "active": True, **self.state(row)}
         new.update({k: v for k, v in loc.items() if k in LOCATION_FIELDS})
         new["name"] = new.get("name") or code
@@ -350,7 +368,7 @@ class Fold:
 
     def on_bib_upserted(self, incoming: Incoming) -> None:
         bib = incoming.payload["bib"]
-        row = BibRow.get_or_none(BibRow.id == bib["id"]) or self.new_row(BibRow, id=bib["id"])
+        row = self.rows.one(BibRow, "id = {p}", [bib["id"]]) or self.new_row(BibRow, id=bib["id"])
         if row.hlc and row.hlc > incoming.event["hlc"]:
             return  # a newer edit of the record is already folded
         row.hlc = incoming.event["hlc"]
@@ -610,7 +628,7 @@ class Fold:
             self._check_patron_at(patron, at, incoming, item)
         branch = self.location_branch(p.get("location"), incoming.branch)
         self.ensure_location(p.get("location"), branch)
-        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"])
+        loan = self.rows.one(LoanRow, "id = {p}", [p["loan_id"]])
         if loan is not None:  # the same loan stated again (published at a first sync)
             return
         state = {
@@ -634,18 +652,12 @@ class Fold:
         loan._state = state
         scopes = self._loan_scope(item, branch)
 
-        open_loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
-        later = (
-            LoanRow.select()
-            .where((LoanRow.item_id == item.id) & (LoanRow.checked_out_at > at))
-            .order_by(LoanRow.checked_out_at)
-            .first()
+        open_loan = self.open_loan(item.id)
+        later = self.rows.one(
+            LoanRow, "item_id = {p} AND checked_out_at > {p}", [item.id, _dt(at)], "ORDER BY checked_out_at"
         )
-        parked = (
-            ParkedReturn.select()
-            .where((ParkedReturn.item_id == item.id) & (ParkedReturn.returned_at >= at))
-            .order_by(ParkedReturn.returned_at)
-            .first()
+        parked = self.rows.one(
+            ParkedReturn, "item_id = {p} AND returned_at >= {p}", [item.id, _dt(at)], "ORDER BY returned_at"
         )
         if later is not None:
             # A check-out that happened before loans already folded: it is history now.
@@ -711,7 +723,7 @@ class Fold:
     def _unpark(self, parked: ParkedReturn) -> None:
         if parked.flagged:
             self._resolve_waiting("CHECKIN_WITHOUT_LOAN", "event", parked.event_id)
-        parked.delete_instance()
+        ParkedReturn.delete().where(ParkedReturn.event_id == parked.event_id).execute()
 
     def on_loan_checked_in(self, incoming: Incoming) -> None:
         p = incoming.payload
@@ -721,18 +733,15 @@ class Fold:
             return
         at = self.corrected(incoming, p.get("checked_in_at"))
         branch = self.location_branch(p.get("location"), incoming.branch)
-        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"]) if p.get("loan_id") else None
+        loan = self.rows.one(LoanRow, "id = {p}", [p["loan_id"]]) if p.get("loan_id") else None
         if loan is None:
-            loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
+            loan = self.open_loan(item.id)
             if loan is not None and loan.checked_out_at > at:
                 loan = None  # this return belongs to an earlier loan
         if loan is None:
             # Perhaps it ends a loan that a later check-out already closed by implication.
-            loan = (
-                LoanRow.select()
-                .where((LoanRow.item_id == item.id) & (LoanRow.checked_out_at <= at))
-                .order_by(LoanRow.checked_out_at.desc())
-                .first()
+            loan = self.rows.one(
+                LoanRow, "item_id = {p} AND checked_out_at <= {p}", [item.id, _dt(at)], "ORDER BY checked_out_at DESC"
             )
             if loan is not None and self.state(loan).get("closed_by") != "implied_by_checkout":
                 loan = None
@@ -763,12 +772,7 @@ class Fold:
         self._route_check(incoming, item, branch)
 
     def _route_check(self, incoming: Incoming, item: ItemRow, branch: str) -> None:
-        waiting = (
-            HoldRow.select()
-            .where((HoldRow.bib_id == item.bib_id) & (HoldRow.status == "waiting"))
-            .order_by(HoldRow.server_seq)
-            .first()
-        )
+        waiting = self.rows.one(HoldRow, "bib_id = {p} AND status = 'waiting'", [item.bib_id], "ORDER BY server_seq")
         if waiting is None or not item.bib_id:
             return
         pickup = self.state(waiting).get("pickup_branch")
@@ -962,7 +966,13 @@ class Fold:
 
     def _resolve_waiting(self, code: str, what: str, ident: str) -> None:
         """A conflict that only waited for a missing fact closes itself when the fact arrives."""
-        for row in ConflictRow.select().where((ConflictRow.code == code) & (ConflictRow.status == "open")):
+        if self._open_codes is None:
+            self._open_codes = {
+                c for (c,) in hub_db.execute_sql("SELECT DISTINCT code FROM hub_conflict WHERE status = 'open'")
+            }
+        if code not in self._open_codes:
+            return
+        for row in self.rows.select(ConflictRow, "code = {p} AND status = 'open'", [code]):
             state = self.state(row)
             hit = (what == "patron" and any(s.get("patron_id") == ident for s in state["sides"])) or (
                 what == "event" and any(s.get("event_id") == ident for s in state["sides"])
@@ -997,6 +1007,11 @@ class Fold:
             self.outcome = saved
             parked.flagged = True
             parked.save()
+
+
+def _dt(value: dt.datetime) -> Any:
+    """A time as the database stores it (the same conversion peewee applies)."""
+    return LoanRow.checked_out_at.db_value(value)
 
 
 def _item_summary(state: dict[str, Any]) -> dict[str, Any]:

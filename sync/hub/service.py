@@ -219,8 +219,7 @@ def push(caller: Caller, body: Any, *, hold_seconds: float = 0.0, allow_revoked:
             last = event["seq"]
         fold.flag_stale_returns()
         fold.finish()
-        for start in range(0, len(rows), 200):
-            Event.insert_many(rows[start : start + 200]).execute()
+        fold.rows.insert_many(Event, rows)
         if aliases:
             EventAlias.insert_many(aliases).on_conflict_ignore().execute()
         if floor is not None and floor != device.last_event_at:
