@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from countylib.context import ServiceContext
@@ -25,6 +23,8 @@ from countylib.idnumbers import FOREIGN_PERMANENT, HMT_PERMIT, NO_ID, PASSPORT, 
 from countylib.patrons import (
     CATEGORY_LABELS,
     PatronForm,
+    parse_date,
+    parse_yuan,
     possible_duplicates,
     register_patron,
     validate_form,
@@ -155,21 +155,6 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _date(value: str, what: str) -> dt.date | None:
-    value = value.strip()
-    if not value:
-        return None
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?", value) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", value
-    )
-    try:
-        if m is None:
-            raise ValueError
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise ValidationError("{what} {value} is not a date like 1990-03-07.", what=what, value=value) from None
-
-
 def row_to_form(cells: dict[str, str], consent: bool) -> PatronForm:
     """One row's text as the registration form; a ValidationError names a bad cell."""
     get = lambda name: cells.get(name, "").strip()  # noqa: E731
@@ -182,22 +167,17 @@ def row_to_form(cells: dict[str, str], consent: bool) -> PatronForm:
         raise ValidationError("Unknown ID type {value}.", value=get("id_type"))
     category = get("category")
     category = CATEGORY_WORDS.get(category, category.lower() if category.lower() in CATEGORY_LABELS else category)
-    deposit = get("deposit")
-    try:
-        deposit_cents = int((Decimal(deposit or "0") * 100).to_integral_value())
-    except InvalidOperation:
-        raise ValidationError("The deposit {value} is not an amount in yuan.", value=deposit) from None
     return PatronForm(
         name=get("name"),
         gender=GENDERS.get(gender, ""),
         id_type=id_type,
         id_number=get("id_number"),
-        birth_date=_date(get("birth_date"), _("Birth date")),
+        birth_date=parse_date(get("birth_date"), "birth_date"),
         phone=get("phone"),
         address=get("address"),
         category=category,
-        expiry_date=_date(get("expiry_date"), _("Valid until")),
-        deposit_cents=deposit_cents,
+        expiry_date=parse_date(get("expiry_date"), "expiry_date"),
+        deposit_cents=parse_yuan(get("deposit")),
         notes=get("notes"),
         consent=consent,
         card_number=get("card_number"),

@@ -115,7 +115,11 @@ class ReturnReason:
 
 def return_reasons() -> list[ReturnReason]:
     """The reasons kept as data (Setting card_return_reasons), labels translated."""
-    return [ReturnReason(r["code"], _(r["label"])) for r in get_setting("card_return_reasons")]
+    reasons = []
+    for reason in get_setting("card_return_reasons"):
+        label = reason["label"]  # a msgid for the built-in reasons; added ones show as typed
+        reasons.append(ReturnReason(reason["code"], _(label)))
+    return reasons
 
 
 def name_pinyin(name: str) -> tuple[str, str]:
@@ -158,6 +162,31 @@ def check_phone(phone: str, *, required: bool, field_name: str = "phone") -> str
             phone=phone,
         )
     return phone
+
+
+def parse_yuan(text: str, field_name: str = "deposit") -> int:
+    """An amount typed in yuan ("20", "12.50", "¥5") as fen."""
+    cleaned = (text or "").strip().lstrip("¥￥").replace(",", "")
+    if not cleaned:
+        return 0
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
+        raise _invalid(field_name, "{value} is not an amount in yuan, e.g. 20 or 12.50.", value=text.strip())
+    yuan, _dot, fen = cleaned.partition(".")
+    return int(yuan) * 100 + int((fen + "00")[:2])
+
+
+def parse_date(text: str, field_name: str) -> dt.date | None:
+    """A date typed as 2026-11-21, 2026/11/21, 2026年11月21日 or 20261121; blank is None."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
+    try:
+        if m is None:
+            raise ValueError
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise _invalid(field_name, "{value} is not a date like 2026-11-21.", value=value) from None
 
 
 def _invalid(field_name: str, msgid: str, **params: object) -> ValidationError:

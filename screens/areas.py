@@ -37,8 +37,8 @@ class Area:
 
 AREAS: list[Area] = [
     Area("desk", N_("Desk"), N_("Check out, check in, renew, holds"), "f2", VOLUNTEER, 3, "screens.desk:DeskScreen"),
-    Area("patrons", N_("Patrons"), N_("Register readers, cards, find a reader"), "f3", LIBRARIAN, 4),
-    Area("catalogue", N_("Catalogue"), N_("Search, catalogue, MARC import and export"), "f4", LIBRARIAN, 5),
+    Area("patrons", N_("Patrons"), N_("Register readers, cards, find a reader"), "f3", LIBRARIAN, 4, "screens.patrons:PatronsScreen"),
+    Area("catalogue", N_("Catalogue"), N_("Search, catalogue, MARC import and export"), "f4", LIBRARIAN, 5, "screens.catalogue:CatalogueScreen"),
     Area("donations", N_("Donations"), N_("Take in gifts of books, certificates, labels"), "f5", LIBRARIAN, 5, "screens.donations:DonationsScreen"),
     Area("volunteers", N_("Volunteers"), N_("Roster, shifts, hours, recognition"), "f6", VOLUNTEER, 7, "screens.volunteers:VolunteersScreen"),
     Area("events", N_("Events & Attendance"), N_("Activities, registrations, visitor counts, the book van"), "f7", LIBRARIAN, 8, "screens.activities:ActivitiesScreen"),

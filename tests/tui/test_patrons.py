@@ -1,0 +1,209 @@
+"""The patrons area driven as staff drive it: register a child with a guardian, replace a
+lost card, return a card — and the refusals on the way, with nothing half-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from textual.widgets import Checkbox, DataTable, RadioSet, Static
+
+from countylib.app import AppConfig, make_app
+from countylib.clock import FixedClock
+from countylib.patrons import register_patron
+from models import AuditLog, CardEvent, Loan, Outbox, Patron
+from screens.patron_dialogs import ReplaceCardDialog, ReturnCardDialog
+from screens.patron_form import PatronFormScreen
+from screens.patrons import PatronsScreen
+from tests.patron_helpers import adult_form, open_loan, resident_id
+from tests.tui.pilot_helpers import sign_in, type_into
+
+SIZE = (140, 42)
+SHOTS = os.environ.get("COUNTYLIB_SCREENSHOTS")  # a folder: save SVGs to look at
+
+
+def shot(app, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        app.save_screenshot(filename=f"{name}.svg", path=SHOTS)
+
+
+def _app(db_path, language="en"):
+    return make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+
+
+async def open_patrons(pilot) -> PatronsScreen:
+    await sign_in(pilot)
+    await pilot.press("f3")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PatronsScreen)
+    return screen
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(pilot, selector: str) -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def table_cards(pilot) -> list[str]:
+    table = pilot.app.screen.query_one("#patron-table", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def search(pilot, text: str) -> None:
+    await type_into(pilot, "#patron-search", text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_register_a_child_with_a_guardian(library, db_path):
+    parent = register_patron(library, adult_form())
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, PatronFormScreen)
+        await type_into(pilot, "#f-name", "李小明")
+        await type_into(pilot, "#f-id-number", resident_id("20180601", "456"))
+        # the ID number filled in the birth date and sex
+        assert app.screen.query_one("#f-birth-date").value == "2018-06-01"
+        assert "born" in text_of(pilot, "#id-facts")
+
+        # no consent yet, no guardian: refused one at a time, the field focused
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "needs a guardian" in text_of(pilot, "#form-error")
+        assert app.focused.id == "f-guardian-name"
+        shot(app, "patrons-child-refused")
+
+        # link the parent by scanning their card
+        await type_into(pilot, "#f-guardian-card", "HX0100001")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "张三丰" in text_of(pilot, "#guardian-linked")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "privacy notice" in text_of(pilot, "#form-error")
+        assert app.focused.id == "f-consent"
+        assert Patron.select().count() == 1  # nothing written by the refusals
+        await pilot.press("space")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+        child = Patron.get(Patron.name == "李小明")
+        assert child.guardian_id == parent.id and child.category == "child"
+        assert table_cards(pilot) == [child.card_number]
+        assert "李小明" in text_of(pilot, "#patron-detail") and "张三丰" in text_of(pilot, "#patron-detail")
+        shot(app, "patrons-child-registered")
+
+
+async def test_replace_a_lost_card(library, db_path):
+    patron = register_patron(library, adult_form())
+    loan = open_loan(library, patron)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        await search(pilot, "zsf")
+        assert table_cards(pilot) == ["HX0100001"]
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplaceCardDialog)
+        await type_into(pilot, "#fee", "5")
+        await type_into(pilot, "#new-card", "HX0100001")  # the lost card itself: refused
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "already belongs" in text_of(pilot, "#dialog-error")
+        assert isinstance(app.screen, ReplaceCardDialog)
+        await type_into(pilot, "#new-card", "PP000777")  # a pre-printed card, scanned
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+        assert Patron.get_by_id(patron.id).card_number == "PP000777"
+        assert Loan.get_by_id(loan.id).patron_id == patron.id
+        event = CardEvent.get(CardEvent.kind == "replaced")
+        assert (event.old_card_number, event.amount_cents, event.reason) == ("HX0100001", 500, "lost")
+        assert table_cards(pilot) == ["PP000777"]
+        # the old card, scanned again, finds the reader and says it was replaced
+        await search(pilot, "HX0100001")
+        assert table_cards(pilot) == ["PP000777"]
+        assert "HX0100001 was replaced" in text_of(pilot, "#patron-count")
+        shot(app, "patrons-replaced")
+
+
+async def test_return_a_card(library, db_path):
+    patron = register_patron(library, adult_form(deposit_cents=5000))
+    loan = open_loan(library, patron)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        await search(pilot, "HX0100001")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, ReturnCardDialog)
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert "on loan" in text_of(pilot, "#dialog-error")
+        assert Patron.get_by_id(patron.id).status == "active"
+        assert not Outbox.select().where(Outbox.type == "patron.card_returned").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+
+        loan.checked_in_at = library.clock.utcnow()  # the book comes back at the desk
+        loan.save()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        reasons = app.screen.query_one("#reason", RadioSet)
+        reasons.focus()
+        for _ in range(5):  # down to "Other"
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert "describe the reason" in text_of(pilot, "#dialog-error")
+        await type_into(pilot, "#reason-text", "去外地读书")
+        await type_into(pilot, "#refund", "30")
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+        returned = Patron.get_by_id(patron.id)
+        assert returned.status == "returned"
+        event = CardEvent.get(CardEvent.kind == "returned")
+        assert (event.reason_code, event.reason, event.amount_cents) == ("other", "去外地读书", 3000)
+        assert "Card returned" in text_of(pilot, "#patron-detail")
+        assert app.screen.query_one("#act-return").disabled
+        shot(app, "patrons-returned")
+
+
+async def test_show_id_is_audited_and_the_screen_switches_language(library, db_path):
+    register_patron(library, adult_form())
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert resident_id() in text_of(pilot, "#id-number")
+        assert AuditLog.select().where(AuditLog.action == "patron.id_viewed").count() == 1
+        await pilot.press("escape")
+        await app.set_ui_language("zh_CN", persist=False)
+        await settle(pilot)
+        assert "第 1 页" in text_of(pilot, "#patron-count")
+        assert "张三丰" in text_of(pilot, "#patron-detail") and "成人" in text_of(pilot, "#patron-detail")
+        shot(app, "patrons-zh")
+
+
+async def test_volunteers_do_not_get_the_patrons_area(library, db_path, as_role):
+    as_role("volunteer")
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "volunteer1", "password1")
+        await pilot.press("f3")
+        await pilot.pause()
+        assert not isinstance(app.screen, PatronsScreen)
