@@ -19,7 +19,7 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.locations import list_locations
 from screens.base import AreaScreen
-from screens.events_common import fill_table, parse_date, parse_moment, parse_number, parse_time
+from screens.events_common import PromptDialog, fill_table, parse_date, parse_moment, parse_number, parse_time
 from screens.i18n import translate_bindings
 from screens.places import DepositsPane, PlacesPane, VanSchedulePane
 from screens.visits import VisitsPane
@@ -52,6 +52,7 @@ class ActivitiesScreen(AreaScreen):
                     yield Select([(_("All types"), ALL), *[(name, code) for code, name in act.activity_types()]], value=ALL, allow_blank=False, id="activity-kind")
                     yield Input(placeholder=_("Search title or organiser"), id="activity-search")
                     yield Button(_("New activity"), id="activity-new", variant="primary")
+                    yield Button(_("New type…"), id="activity-new-type")
                 yield DataTable(id="activity-table", cursor_type="row", zebra_stripes=True)
                 yield Static(_("Enter: open the activity (registrations, check-in, printouts)."), classes="hint")
             with TabPane(_("Visitor counts"), id="visits"):
@@ -135,6 +136,26 @@ class ActivitiesScreen(AreaScreen):
     @on(Button.Pressed, "#activity-new")
     def action_new_activity(self) -> None:
         self.app.push_screen(ActivityFormScreen(self.ctx), lambda saved: self.load_activities() if saved else None)
+
+    @on(Button.Pressed, "#activity-new-type")
+    def new_type(self) -> None:
+        def answered(result: tuple[str, bool] | None) -> None:
+            if result is None:
+                return
+            try:
+                name = act.add_activity_type(self.ctx, result[0])
+            except CountyLibError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            kinds = self.query_one("#activity-kind", Select)
+            kinds.set_options([(_("All types"), ALL), *[(label, code) for code, label in act.activity_types()]])
+            kinds.value = ALL
+            self.notify(_("{name} is now an activity type.").format(name=name))
+
+        current = "、".join(label for _code, label in act.activity_types())
+        self.app.push_screen(
+            PromptDialog(_("Activity types now: {types}").format(types=current), _("Name of the new type"), _("Add type")), answered
+        )
 
     def action_door(self) -> None:
         from screens.door import DoorScreen

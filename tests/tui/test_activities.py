@@ -268,3 +268,16 @@ async def test_the_area_in_chinese(db_path, branch, shelf):
         await pilot.press("enter")
         await pilot.pause()
         assert "C9" in message(pilot, "#a-message") and "没有" in message(pilot, "#a-message")
+
+
+async def test_adding_an_activity_type(db_path, branch):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_area(pilot)
+        await pilot.click("#activity-new-type")
+        await pilot.pause()
+        await type_into(pilot, "#prompt-text", "亲子阅读")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ActivitiesScreen)
+    assert ("亲子阅读", "亲子阅读") in act.activity_types()
