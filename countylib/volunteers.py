@@ -161,6 +161,15 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
+def _plain(value: Any) -> Any:
+    """A changed value as the event carries it: times in UTC ISO, dates as YYYY-MM-DD."""
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 # -- checking what staff typed -----------------------------------------------------------------
 
 
@@ -324,25 +333,17 @@ def update_volunteer(ctx: ServiceContext, volunteer: Volunteer | str, **fields: 
     values = _normalised(fields, ctx, volunteer)
     changes: dict[str, Any] = {}
     for column, value in values.items():
-        old = getattr(volunteer, column)
-        if column in ("patron", "staff"):
-            old = getattr(volunteer, f"{column}_id")
-            value_key = value.id if value is not None else None
-            if old != value_key:
-                changes[f"{column}_id"] = value_key
-                if column == "patron":
-                    changes["patron_card_number"] = value.card_number if value else None
-                else:
-                    changes["staff_username"] = value.username if value else None
-            setattr(volunteer, column, value)
-            continue
-        if old != value:
-            changes[column] = value.isoformat() if isinstance(value, dt.date) else value
-            if isinstance(value, dt.datetime):
-                changes[column] = _iso(value)
+        if column == "patron":
+            if volunteer.patron_id != (value.id if value else None):
+                changes["patron_id"] = value.id if value else None
+                changes["patron_card_number"] = value.card_number if value else None
+        elif column == "staff":
+            if volunteer.staff_id != (value.id if value else None):
+                changes["staff_id"] = value.id if value else None
+                changes["staff_username"] = value.username if value else None
+        elif column not in ("name_pinyin", "name_initials") and getattr(volunteer, column) != value:
+            changes[column] = _plain(value)
         setattr(volunteer, column, value)
-    for derived in ("name_pinyin", "name_initials"):
-        changes.pop(derived, None)
     if not changes:
         return {}
     volunteer.updated_at = ctx.clock.utcnow()

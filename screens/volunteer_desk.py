@@ -82,7 +82,10 @@ class SignInPane(Vertical):
     def load_today(self) -> None:
         table = self.query_one("#desk-today", DataTable)
         table.clear()
+        # A volunteer may have two shifts today: rows are assignments, Enter acts for their volunteer.
+        self.today_volunteers: dict[str, str] = {}
         for a in day_sheet(self.ctx, self.ctx.clock.today()):
+            self.today_volunteers[a.id] = a.volunteer_id
             table.add_row(
                 f"{hhmm(a.shift.starts)}–{hhmm(a.shift.ends)}",
                 Text(a.shift.location.name),
@@ -91,7 +94,7 @@ class SignInPane(Vertical):
                 local_hhmm(self.ctx, a.signed_in_at),
                 local_hhmm(self.ctx, a.signed_out_at),
                 hours_text(a.minutes) if a.signed_out_at else "",
-                key=a.volunteer_id,
+                key=a.id,
             )
 
     def say(self, text: str, ok: bool) -> None:
@@ -130,9 +133,12 @@ class SignInPane(Vertical):
         matches.focus()
 
     @on(DataTable.RowSelected, "#desk-matches")
-    @on(DataTable.RowSelected, "#desk-today")
-    def picked(self, event: DataTable.RowSelected) -> None:
+    def picked_match(self, event: DataTable.RowSelected) -> None:
         self.act_for(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#desk-today")
+    def picked_today(self, event: DataTable.RowSelected) -> None:
+        self.act_for(self.today_volunteers[event.row_key.value])
 
     @on(Button.Pressed, "#desk-no-shows")
     def no_shows(self) -> None:

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent, TabPane
 
 from countylib.context import ServiceContext
-from countylib.i18n import N_, _, ngettext
+from countylib.i18n import N_, _, current_language, ngettext
 from countylib.roles import LIBRARIAN
 from countylib.settings import get_setting
 from countylib.shifts import has_valid_check
@@ -63,6 +63,7 @@ class RecordsPane(Vertical):
         table.clear()
         today = self.ctx.clock.today()
         years = int(get_setting("volunteers.background_check_years"))
+        separator = "、" if current_language() == "zh_CN" else ", "
         for v in found:
             if v.background_check_on is None:
                 check = Text("—", style="dim")
@@ -72,7 +73,7 @@ class RecordsPane(Vertical):
                 Text(v.name),
                 v.phone,
                 v.card_number or "",
-                Text(", ".join(skill_label(s) for s in v.skills or [])),
+                Text(separator.join(skill_label(s) for s in v.skills or [])),
                 _(STATUSES.get(v.status, v.status)),
                 check,
                 v.staff.username if v.staff_id else "",

@@ -120,6 +120,8 @@ async def test_sign_in_and_out_at_the_desk(library, db_path):
     zhang = add_volunteer(library, "张三", card_number="V001")
     shift = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=2)
     assign_volunteer(library, shift, zhang)
+    later = create_shift(library, location="HX01", day=SATURDAY, starts="14:00", ends="16:00", slots=1)
+    assign_volunteer(library, later, zhang)  # two shifts today: two rows for one volunteer
     clock = FixedClock()
     app = _app(db_path, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -138,11 +140,14 @@ async def test_sign_in_and_out_at_the_desk(library, db_path):
         result = str(app.screen.query_one("#desk-result", Static).render())
         assert result == "张三 signed out: 1.8 hours."
         assert ShiftAssignment.get().minutes == 105
-        await type_into(pilot, "#desk-scan", "V001")
-        await pilot.press("enter")  # a third scan: no shift left today
-        await pilot.pause()
-        assert "has no shift today" in str(app.screen.query_one("#desk-result", Static).render())
         assert app.screen.query_one("#desk-scan").has_focus
+        clock.advance(hours=2)
+        today.move_cursor(row=1)
+        today.focus()
+        await pilot.press("enter")  # picked from today's list instead of scanned
+        await pilot.pause()
+        result = str(app.screen.query_one("#desk-result", Static).render())
+        assert result == "张三 signed in for 14:00–16:00 at 城关分馆."
 
 
 async def test_a_volunteer_sees_and_signs_only_their_own_shifts(library, db_path, volunteer_login):
