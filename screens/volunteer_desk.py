@@ -20,6 +20,7 @@ from countylib.shifts import ASSIGNMENT_STATUSES, cancel_assignment, hhmm, my_sh
 from countylib.volunteer_hours import (
     day_sheet,
     find_volunteer_at_desk,
+    hours_lines,
     record_no_shows,
     sign_in_or_out,
     sign_in_volunteer,
@@ -200,10 +201,13 @@ class MyShiftsPane(Vertical):
                 hours_text(s.minutes) if s.status == "attended" and s.signed_out_at else "",
                 key=s.assignment_id,
             )
-        year = self.ctx.clock.today().year
-        minutes = sum(s.minutes for s in shifts if s.status == "attended" and s.day.year == year)
+        today = self.ctx.clock.today()
+        upcoming = [n for n, s in enumerate(shifts) if s.day >= today]
+        if upcoming:
+            table.move_cursor(row=upcoming[0])  # the list opens at today, earlier shifts above
+        lines = hours_lines(self.ctx, self.me, dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
         self.query_one("#my-total", Static).update(
-            _("Hours shown for {year}: {hours}").format(year=year, hours=hours_text(minutes))
+            _("Your hours in {year}: {hours}").format(year=today.year, hours=hours_text(sum(line.minutes for line in lines)))
         )
 
     def say(self, text: str, ok: bool) -> None:
