@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
+from countylib.desk_sql import CLOSED_DAYS_ALL, CLOSED_DAYS_OF_BRANCH, rows, settings_values
 from countylib.errors import RuleViolation, ValidationError
 from countylib.i18n import N_
 from countylib.roles import LIBRARIAN
-from countylib.settings import SettingSpec, get_setting, register_settings
+from countylib.settings import SettingSpec, register_settings
 from models import Branch, Calendar
 
 # Far enough for any loan period; a calendar with no open day in it is a mistake to report.
@@ -41,14 +42,13 @@ def first_open_day(day: dt.date, is_closed: Callable[[dt.date], bool], horizon: 
 
 def closed_checker(branch_id: str | None, start: dt.date, horizon: int = HORIZON_DAYS) -> Callable[[dt.date], bool]:
     """A predicate over [start, start + horizon] answering from one query."""
-    weekdays = {int(w) for w in get_setting("closed_weekdays") or ()}
-    end = start + dt.timedelta(days=horizon)
-    query = Calendar.select(Calendar.day).where(Calendar.day.between(start, end))
+    weekdays = {int(w) for w in settings_values("closed_weekdays")["closed_weekdays"] or ()}
+    span = (start.isoformat(), (start + dt.timedelta(days=horizon)).isoformat())
     if branch_id is None:
-        query = query.where(Calendar.branch.is_null())
+        found = rows(CLOSED_DAYS_ALL, span)
     else:
-        query = query.where(Calendar.branch.is_null() | (Calendar.branch == branch_id))
-    days = {row.day for row in query}
+        found = rows(CLOSED_DAYS_OF_BRANCH, (*span, branch_id))
+    days = {dt.date.fromisoformat(day) for (day,) in found}
     return lambda day: day in days or day.weekday() in weekdays
 
 

@@ -17,11 +17,26 @@ from typing import IO
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import CountyLibError, RuleViolation
+from countylib.desk_sql import (
+    BIB_TITLE,
+    CURRENT_LOANS,
+    OPEN_LOAN_OF_ITEM,
+    PATRON_BY_ID,
+    close_loan,
+    fetch_one,
+    insert_loan,
+    rows,
+    save_item_place,
+    save_loan_due,
+    scalar,
+    settings_values,
+)
 from countylib.holds import (
-    OPEN_STATUSES,
+    HoldLine,
     Routing,
     cancel_hold,
     fill_hold,
+    open_holds,
     patron_holds,
     record_routing,
     route_returned_item,
@@ -38,7 +53,6 @@ from countylib.rules import (
     patron_blocks,
     patron_standing,
     rule_for,
-    settings_values,
 )
 from countylib.scanning import check_code
 from countylib.settings import SettingSpec, register_settings
@@ -115,11 +129,11 @@ class RenewAttempt:
 
 
 def _open_loan(item: Item) -> Loan | None:
-    return Loan.get_or_none(Loan.item == item, Loan.checked_in_at.is_null())
+    return fetch_one(Loan, OPEN_LOAN_OF_ITEM, (item.id,))
 
 
 def _title(item: Item) -> str:
-    return Bib.select(Bib.title).where(Bib.id == item.bib_id).scalar() or item.barcode
+    return scalar(BIB_TITLE, (item.bib_id,)) or item.barcode
 
 
 def _override(ctx: ServiceContext, blocks: list[Block], reason: str | None, action: str, item: Item, patron: Patron) -> tuple[Block, ...]:
@@ -181,7 +195,7 @@ def lending_blocks(patron: Patron, item: Item, title: str, rule, standing: Patro
         blocks.append(Block("item_lost", N_("{title} is recorded as lost."), {"title": title}))
     elif item.status == "damaged":
         blocks.append(Block("item_damaged", N_("{title} is marked damaged."), {"title": title}))
-    holds = list(Hold.select().where(Hold.bib == item.bib_id, Hold.status.in_(OPEN_STATUSES)))
+    holds = open_holds(item.bib_id)
     if holds:
         blocks.extend(_hold_blocks(patron, item, title, holds))
     if standing.open_loans >= rule.max_items:
@@ -251,19 +265,21 @@ def check_out(
         # The copy is in our hands, so the earlier loan is over: close it before lending again.
         _check_in_item(ctx, item, here, now, loan=current, holds=False)
     due = due_date(here.branch_id, today, rule.loan_days)
-    loan = Loan.create(
-        item=item,
-        patron=patron,
-        location=here,
+    loan = Loan(
+        item=item.id,
+        patron=patron.id,
+        location=here.id,
         checked_out_at=now,
         due_date=due,
+        renewals=0,
         staff=ctx.actor.staff_id,
         patron_category=patron.category,
     )
+    insert_loan(loan)
     item.status = "on_loan"
     item.current_location = here
     item.updated_at = now
-    item.save()
+    save_item_place(item)
     ctx.record(
         "loan.checked_out",
         {
@@ -295,14 +311,14 @@ def _check_in_item(
     if loan is not None:
         loan.checked_in_at = now
         loan.checkin_location = here
-        loan.save()
-        patron = Patron.get_or_none(Patron.id == loan.patron_id) if loan.patron_id else None
+        close_loan(loan)
+        patron = fetch_one(Patron, PATRON_BY_ID, (loan.patron_id,)) if loan.patron_id else None
         days_overdue = max(0, (ctx.clock.today() - loan.due_date).days)
     if previous in ("damaged", "withdrawn"):
         # Out of circulation: it stays so wherever it is; staff decide what happens to it.
         item.current_location = here
         item.updated_at = now
-        item.save()
+        save_item_place(item)
         routing = Routing("shelved")
     else:
         routing = route_returned_item(ctx, item, here, now, holds=holds)
@@ -369,7 +385,7 @@ def renew(
     title = _title(item)
     if loan is None:
         raise RuleViolation("{title} is not on loan, so it cannot be renewed.", title=title)
-    patron = Patron.get_by_id(loan.patron_id)
+    patron = fetch_one(Patron, PATRON_BY_ID, (loan.patron_id,))
     here = location or desk_location(ctx)
     today = ctx.clock.today()
     setting = settings_values("circulation_rule_branch")["circulation_rule_branch"]
@@ -385,11 +401,7 @@ def renew(
                 {"title": title, "n": loan.renewals},
             )
         )
-    waiting = (
-        Hold.select()
-        .where(Hold.bib == item.bib_id, Hold.status == "waiting", Hold.patron != patron)
-        .count()
-    )
+    waiting = sum(1 for h in open_holds(item.bib_id) if h.status == "waiting" and h.patron_id != patron.id)
     if waiting:
         blocks.append(
             Block("reserved", N_("{title} is reserved by {n} other reader(s), so it cannot be renewed."), {"title": title, "n": waiting})
@@ -408,7 +420,7 @@ def renew(
     previous_due = loan.due_date
     loan.due_date = new_due
     loan.renewals += 1
-    loan.save()
+    save_loan_due(loan)
     ctx.record(
         "loan.renewed",
         {
@@ -428,16 +440,9 @@ def renew_all(ctx: ServiceContext, card_number: str, *, location: Location | Non
     """Renew every loan of a reader that may be renewed; each refusal is reported, not fatal."""
     patron = find_patron(check_code(card_number))
     here = location or desk_location(ctx)
-    rows = (
-        Loan.select(Item.barcode, Bib.title)
-        .join(Item)
-        .join(Bib)
-        .where(Loan.patron == patron, Loan.checked_in_at.is_null())
-        .order_by(Loan.due_date, Item.barcode)
-        .tuples()
-    )
     attempts = []
-    for barcode, title in rows:
+    for line in current_loans(patron, ctx.clock.today()):
+        barcode, title = line.barcode, line.title
         try:
             attempts.append(RenewAttempt(barcode, title, renewal=renew(ctx, barcode, location=here)))
         except RuleViolation as exc:  # the savepoint of that one renewal is rolled back
@@ -643,25 +648,18 @@ class LoanLine:
 class PatronSummary:
     patron: Patron
     loans: list[LoanLine]
-    holds: list[Hold]  # ready first, then waiting
+    holds: list[HoldLine]  # ready first, then waiting
     blocks: list[Block]
     standing: PatronStanding
     fines_enabled: bool = False
 
 
 def current_loans(patron: Patron, today: dt.date) -> list[LoanLine]:
-    rows = (
-        Loan.select(Loan.id, Item.barcode, Bib.title, Loan.due_date, Loan.renewals, Item.status)
-        .join(Item)
-        .join(Bib)
-        .where(Loan.patron == patron, Loan.checked_in_at.is_null())
-        .order_by(Loan.due_date, Item.barcode)
-        .tuples()
-    )
-    return [
-        LoanLine(loan_id, barcode, title, due, max(0, (today - due).days), renewals, status)
-        for loan_id, barcode, title, due, renewals, status in rows
-    ]
+    lines = []
+    for loan_id, barcode, title, stored_due, renewals, status in rows(CURRENT_LOANS, (patron.id,)):
+        due = dt.date.fromisoformat(stored_due)
+        lines.append(LoanLine(loan_id, barcode, title, due, max(0, (today - due).days), renewals, status))
+    return lines
 
 
 def patron_summary(patron: Patron, today: dt.date) -> PatronSummary:

@@ -20,7 +20,8 @@ from countylib.errors import NotFound, RuleViolation
 from countylib.i18n import N_
 from countylib.lookups import find_patron
 from countylib.roles import VOLUNTEER
-from countylib.rules import card_blocks, find_rule, rule_branch_id, settings_values
+from countylib.desk_sql import OPEN_HOLDS_OF_BIB, PATRON_HOLDS, fetch_all, rows, save_item_place, settings_values
+from countylib.rules import card_blocks, find_rule, rule_branch_id
 from countylib.settings import SettingSpec, register_settings
 from models import Bib, Hold, Item, Loan, Location, Patron
 
@@ -131,10 +132,14 @@ class Routing:
     destination: Location | None = None
 
 
+def open_holds(bib_id: str) -> list[Hold]:
+    """Waiting and ready holds on a title, oldest first."""
+    return fetch_all(Hold, OPEN_HOLDS_OF_BIB, (bib_id,))
+
+
 def next_hold_for(item: Item, here: Location) -> Hold | None:
     """The hold this copy should serve: oldest to be collected here first, then oldest anywhere."""
-    query = Hold.select().where(Hold.bib == item.bib_id, Hold.status == "waiting")
-    waiting = list(query.order_by(Hold.placed_at, Hold.id))
+    waiting = [h for h in open_holds(item.bib_id) if h.status == "waiting"]
     for hold in waiting:
         if hold.pickup_location_id == here.id:
             return hold
@@ -146,30 +151,30 @@ def route_returned_item(ctx: ServiceContext, item: Item, here: Location, now: dt
 
     The caller records the events: its own first (the return), then ``record_routing``.
     """
-    floating = bool(settings_values("floating_collection")["floating_collection"])
+    settings = settings_values("floating_collection", "hold_shelf_days")
     hold = next_hold_for(item, here) if holds else None
     item.current_location = here
     item.updated_at = now
     if hold is not None and hold.pickup_location_id == here.id:
-        shelf_days = int(settings_values("hold_shelf_days")["hold_shelf_days"])
+        shelf_days = int(settings["hold_shelf_days"])
         hold.status = "ready"
         hold.item = item
         hold.ready_at = now
         hold.expires_on = next_open_day(here.branch_id, ctx.clock.today() + dt.timedelta(days=shelf_days))
         hold.save()
         item.status = "on_hold_shelf"
-        item.save()
+        save_item_place(item)
         return Routing("hold_shelf", hold, here)
     if hold is not None:
         item.status = "in_transit"
-        item.save()
+        save_item_place(item)
         return Routing("in_transit", hold, Location.get_by_id(hold.pickup_location_id))
-    if item.home_location_id != here.id and not floating:
+    if item.home_location_id != here.id and not settings["floating_collection"]:
         item.status = "in_transit"
-        item.save()
+        save_item_place(item)
         return Routing("in_transit", None, Location.get_by_id(item.home_location_id))
     item.status = "available"
-    item.save()
+    save_item_place(item)
     return Routing("shelved")
 
 
@@ -181,12 +186,7 @@ def record_routing(ctx: ServiceContext, item: Item, routing: Routing) -> None:
 
 def fill_hold(ctx: ServiceContext, patron: Patron, item: Item, loan: Loan, now: dt.datetime) -> Hold | None:
     """A reader borrows a title they were waiting for: their hold is done."""
-    hold = (
-        Hold.select()
-        .where(Hold.patron == patron, Hold.bib == item.bib_id, Hold.status.in_(OPEN_STATUSES))
-        .order_by(Hold.placed_at)
-        .first()
-    )
+    hold = next((h for h in open_holds(item.bib_id) if h.patron_id == patron.id), None)
     if hold is None:
         return None
     shelf_copy = hold.item_id if hold.status == "ready" and hold.item_id != item.id else None
@@ -256,10 +256,17 @@ def hold_shelf(location: Location) -> list[ShelfRow]:
     ]
 
 
-def patron_holds(patron: Patron) -> list[Hold]:
-    return list(
-        Hold.select(Hold, Bib)
-        .join(Bib)
-        .where(Hold.patron == patron, Hold.status.in_(OPEN_STATUSES))
-        .order_by(Hold.status, Hold.placed_at)  # ready before waiting
-    )
+@dataclass(frozen=True)
+class HoldLine:
+    hold_id: str
+    title: str
+    status: str  # ready | waiting
+    expires_on: dt.date | None
+
+
+def patron_holds(patron: Patron) -> list[HoldLine]:
+    """A reader's open holds, ready ones first."""
+    return [
+        HoldLine(hold_id, title, status, dt.date.fromisoformat(expires) if expires else None)
+        for hold_id, title, status, expires in rows(PATRON_HOLDS, (patron.id,))
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from countylib.context import ServiceContext
+from countylib.desk_sql import ITEM_BY_BARCODE, PATRON_BY_CARD, fetch_one
 from countylib.errors import NotFound, RuleViolation
 from countylib.i18n import N_, format_date
 from countylib.roles import LIBRARIAN
@@ -41,7 +42,7 @@ def refuse_replaced_card(card_number: str) -> None:
 
 def find_patron(card_number: str) -> Patron:
     """The reader with this card; a replaced (lost) card is refused by name, not as unknown."""
-    patron = Patron.get_or_none(Patron.card_number == card_number)
+    patron = fetch_one(Patron, PATRON_BY_CARD, (card_number,))
     if patron is not None:
         return patron
     refuse_replaced_card(card_number)
@@ -53,7 +54,7 @@ def find_patron(card_number: str) -> Patron:
 
 
 def find_item(barcode: str) -> Item:
-    item = Item.get_or_none(Item.barcode == barcode)
+    item = fetch_one(Item, ITEM_BY_BARCODE, (barcode,))
     if item is None:
         raise NotFound("No item has barcode {barcode} in this catalogue.", barcode=barcode)
     return item
@@ -93,10 +94,10 @@ class Scanned:
 
 def identify(code: str) -> Scanned:
     """A card opens a reader, a barcode is a copy; a replaced card is refused here and now."""
-    patron = Patron.get_or_none(Patron.card_number == code)
+    patron = fetch_one(Patron, PATRON_BY_CARD, (code,))
     if patron is not None:
         return Scanned("patron", code, patron=patron)
-    item = Item.get_or_none(Item.barcode == code)
+    item = fetch_one(Item, ITEM_BY_BARCODE, (code,))
     if item is not None:
         return Scanned("item", code, item=item)
     refuse_replaced_card(code)

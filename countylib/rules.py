@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from countylib.audit import record_audit
 from countylib.calendar import next_open_day
 from countylib.context import ServiceContext, service
+from countylib.desk_sql import LOCATION_BRANCH, OPEN_LOANS_OF_PATRON, RULE_CANDIDATES, fetch_all, rows, scalar
 from countylib.errors import NotFound, RuleViolation, ValidationError
 from countylib.i18n import N_, _, format_date, ngettext
 from countylib.roles import ADMIN
-from countylib.settings import SPECS, SettingSpec, register_settings
-from models import Branch, CirculationRule, Item, Loan, Location, Patron, Setting
+from countylib.settings import SettingSpec, register_settings
+from models import Branch, CirculationRule, Item, Location, Patron
 
 RULE_BRANCH_CHOICES = ("desk", "patron", "item")
 
@@ -53,12 +54,6 @@ RULE_FIELDS = (
 )
 
 
-def settings_values(*keys: str) -> dict:
-    """Several settings in one query (the desk reads a handful on every scan)."""
-    found = {row.key: row.value for row in Setting.select().where(Setting.key.in_(keys))}
-    return {key: found.get(key, SPECS[key].default) for key in keys}
-
-
 # -- which rule ---------------------------------------------------------------------------
 
 
@@ -72,16 +67,8 @@ def pick_rule(candidates: Iterable[CirculationRule]) -> CirculationRule | None:
 
 
 def find_rule(branch_id: str | None, category: str | None, item_type: str | None) -> CirculationRule:
-    """The most specific rule for this cell of the matrix (one query)."""
-    branch_part = CirculationRule.branch.is_null()
-    if branch_id is not None:
-        branch_part |= CirculationRule.branch == branch_id
-    query = CirculationRule.select().where(
-        branch_part,
-        CirculationRule.patron_category.is_null() | (CirculationRule.patron_category == category),
-        CirculationRule.item_type.is_null() | (CirculationRule.item_type == item_type),
-    )
-    rule = pick_rule(query)
+    """The most specific rule for this cell of the matrix (one statement)."""
+    rule = pick_rule(fetch_all(CirculationRule, RULE_CANDIDATES, (branch_id, category, item_type)))
     if rule is None:
         # initialize_library always makes the default rule; only a damaged database lacks it.
         return CirculationRule(branch=None, patron_category=None, item_type=None)
@@ -92,7 +79,7 @@ def rule_branch_id(setting: str, desk: Location, patron: Patron, item: Item) -> 
     if setting == "patron":
         return patron.home_branch_id
     if setting == "item":
-        return Location.get_by_id(item.home_location_id).branch_id
+        return scalar(LOCATION_BRANCH, (item.home_location_id,))
     return desk.branch_id
 
 
@@ -157,14 +144,9 @@ class PatronStanding:
 
 def patron_standing(patron: Patron, today: dt.date, fines_enabled: bool) -> PatronStanding:
     """Counts over the reader's open loans (lost items are not "overdue": they are lost)."""
-    rows = (
-        Loan.select(Loan.due_date, Item.status, Item.item_type)
-        .join(Item)
-        .where(Loan.patron == patron, Loan.checked_in_at.is_null())
-        .tuples()
-    )
     open_loans = overdue = fines = 0
-    for due, status, item_type in rows:
+    for stored_due, status, item_type in rows(OPEN_LOANS_OF_PATRON, (patron.id,)):
+        due = dt.date.fromisoformat(stored_due)
         open_loans += 1
         if due < today and status != "lost":
             overdue += 1
