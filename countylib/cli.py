@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from countylib import __version__
 from countylib.commands import COMMAND_MODULES, common_options
 from countylib.errors import CountyLibError
+from countylib.i18n import set_language, system_language
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Messages follow --lang, else the system's locale (the app itself then applies the
+    # library's language setting once it has opened the database).
+    set_language(getattr(args, "lang", None) or system_language())
     func = args.func
     if func is None:
         from countylib.commands.app import open_app

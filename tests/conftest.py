@@ -24,6 +24,7 @@ ADMIN_PASSWORD = "admin123"
 def _english_and_isolated_home(monkeypatch, tmp_path_factory):
     """Tests read English messages and never touch a real data folder."""
     set_language("en")
+    monkeypatch.setenv("LANGUAGE", "en")
     monkeypatch.setenv("COUNTYLIB_HOME", str(tmp_path_factory.mktemp("home")))
     yield
     set_language("en")

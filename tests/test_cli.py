@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -55,7 +56,7 @@ def test_a_file_that_is_not_a_library_is_refused_without_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "countylib.cli", "init", "--db", str(junk), "--library", "馆",
          "--branch-code", "HX01", "--branch-name", "分馆", "--admin", "boss", "--password", "secret12"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env={**os.environ, "LANGUAGE": "en"},
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -67,3 +68,14 @@ def test_version_flag(capsys):
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith("countylib ")
+
+
+def test_messages_follow_the_system_language(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00junk" * 500)
+    result = subprocess.run(
+        [sys.executable, "-m", "countylib.cli", "demo-data", "--db", str(junk)],
+        capture_output=True, text=True, env={**os.environ, "LANGUAGE": "zh_CN"},
+    )
+    assert result.returncode == 1
+    assert "不是本系统的数据库" in result.stderr

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--branch-name", required=True)
     init.add_argument("--admin", required=True, help="administrator user name")
     init.add_argument("--password", required=True, help="administrator password (at least 6 characters)")
-    init.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN")
+    init.add_argument("--lang", choices=["zh_CN", "en"], help="the library's language (default: the system's)")
     init.set_defaults(func=init_library)
 
 
@@ -53,6 +53,7 @@ def open_demo(args: argparse.Namespace) -> int:
 
 
 def init_library(args: argparse.Namespace) -> int:
+    from countylib.i18n import system_language
     from countylib.library import initialize_library, open_db
 
     path = db_path(args)
@@ -64,7 +65,7 @@ def init_library(args: argparse.Namespace) -> int:
         branch_name=args.branch_name,
         admin_user=args.admin,
         password=args.password,
-        language=args.lang,
+        language=args.lang or system_language(),
     )
     print(f"Set up {ctx.branch.library_name} · {ctx.branch.name} ({ctx.branch.code}) in {path}; admin: {args.admin}")
     return 0
