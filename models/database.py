@@ -17,12 +17,33 @@ from pathlib import Path
 import peewee as pw
 from playhouse.migrate import SqliteMigrator, migrate
 
-from models import ALL_MODELS
+from models import (
+    ALL_MODELS,
+    CallNumberBlock,
+    CallNumberCursor,
+    CardEvent,
+    Conflict,
+    DepositCollection,
+    DepositLine,
+    Event,
+    InHouseUse,
+    KocExport,
+    Patron,
+    PendingChange,
+    Registration,
+    ReplicaState,
+    Shift,
+    ShiftAssignment,
+    SyncRun,
+    Volunteer,
+    VolunteerHonour,
+    VolunteerReview,
+)
 from models.base import PRAGMAS, db
 from models.catalogue import Bib
 
 APPLICATION_ID = 0x434C4942  # "CLIB"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_DIR = Path(__file__).parent / "schema"
 
 
@@ -91,8 +112,65 @@ def _v2_catalogue_search(database: pw.SqliteDatabase) -> None:
     database.execute_sql("INSERT INTO bib_fts(bib_fts) VALUES ('rebuild')")
 
 
+def _add_missing_columns(database: pw.SqliteDatabase, fields: list[pw.Field]) -> None:
+    """Add columns a file lacks. Tolerant of columns already there, so a step stays correct
+    when a table it touches was created by an earlier step from a newer model."""
+    migrator = SqliteMigrator(database)
+    operations = []
+    for field in fields:
+        table = field.model._meta.table_name
+        if field.column_name not in {c.name for c in database.get_columns(table)}:
+            operations.append(migrator.add_column(table, field.column_name, field))
+    migrate(*operations)
+
+
+def _v3_area_tables(database: pw.SqliteDatabase) -> None:
+    """v3: the first build of every area: patrons' ID search, in-house use, call-number
+    blocks, deposit collections, volunteer accounts and history, activity details, and the
+    branch's replication bookkeeping."""
+    _add_missing_columns(
+        database,
+        [
+            Patron.id_last4,
+            Event.room,
+            Event.archive_note,
+            Registration.stated_age,
+            Registration.guardian_name,
+            Registration.at_door,
+            Volunteer.staff,
+            Volunteer.notes,
+            Volunteer.updated_at,
+            Shift.cancel_reason,
+            Shift.created_at,
+            ShiftAssignment.assigned_at,
+            ShiftAssignment.status_reason,
+            ShiftAssignment.replaced_by,
+        ],
+    )
+    database.create_tables(
+        [
+            InHouseUse,
+            CallNumberBlock,
+            CallNumberCursor,
+            DepositCollection,
+            DepositLine,
+            VolunteerReview,
+            VolunteerHonour,
+            ReplicaState,
+            Conflict,
+            PendingChange,
+            SyncRun,
+            KocExport,
+        ],
+        safe=True,
+    )
+    for model in (Patron, CardEvent, Volunteer, ShiftAssignment):
+        model._schema.create_indexes(safe=True)
+
+
 MIGRATIONS: dict[int, Callable[[pw.SqliteDatabase], None]] = {
     2: _v2_catalogue_search,
+    3: _v3_area_tables,
 }
 
 
