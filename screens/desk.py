@@ -230,7 +230,7 @@ class DeskScreen(AreaScreen):
             elif line.days_overdue:
                 state = Text(describe_overdue(line.days_overdue), style="bold red")
             elif line.renewals:
-                state = Text(ngettext("renewed once", "renewed {n} times", line.renewals).format(n=line.renewals))
+                state = Text(ngettext("{n} renewal", "{n} renewals", line.renewals).format(n=line.renewals))
             else:
                 state = Text("")
             due = Text(format_date(line.due_date), style="bold red" if line.days_overdue else "")
@@ -467,7 +467,7 @@ class DeskScreen(AreaScreen):
         title, due, name = result.title, result.due_date, result.patron.name
         self.add_entry(
             SessionEntry(
-                self.now(), N_("Renewed"), title, name, lambda: _("due {date}").format(date=format_date(due)),
+                self.now(), N_("Renewal"), title, name, lambda: _("due {date}").format(date=format_date(due)),
                 Transaction("renew", barcode, title, result.patron.card_number, loan_id=result.loan.id,
                             previous_due_date=result.previous_due_date, previous_renewals=result.renewals - 1),
                 card=result.patron.card_number,
@@ -525,7 +525,7 @@ class DeskScreen(AreaScreen):
                 r = a.renewal
                 self.add_entry(
                     SessionEntry(
-                        self.now(), N_("Renewed"), a.title, name, lambda due=r.due_date: _("due {date}").format(date=format_date(due)),
+                        self.now(), N_("Renewal"), a.title, name, lambda due=r.due_date: _("due {date}").format(date=format_date(due)),
                         Transaction("renew", a.barcode, a.title, self.patron.card_number, loan_id=r.loan.id,
                                     previous_due_date=r.previous_due_date, previous_renewals=r.renewals - 1),
                         card=self.patron.card_number,
