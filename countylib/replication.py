@@ -21,6 +21,7 @@ Everything here runs inside the caller's transaction and imports no UI.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,6 @@ register_settings(
 )
 
 KIND_ORDER = ("branch", "location", "bib", "patron", "item", "loan", "hold", "conflict")
-CHUNK = 100  # rows per INSERT: well inside SQLite's bound-variable limit
 
 
 class MissingReference(Exception):
@@ -187,25 +187,58 @@ def _make_room(model: type[pw.Model], key: pw.Field, rows: list[dict[str, Any]])
                 model.update({key: temporary_key(value, row_id)}).where(model.id == row_id).execute()
 
 
+_UPSERT_SQL: dict[tuple, str] = {}
+
+
+def _defaults(model: type[pw.Model]) -> dict[str, Any]:
+    """What peewee would fill in for a new row (its defaults live in Python, not in the schema)."""
+    return {
+        name: (default() if callable(default) else default)
+        for name, default in ((f.name, f.default) for f in model._meta.sorted_fields)
+        if default is not None
+    }
+
+
+def _upsert_sql(model: type[pw.Model], names: tuple[str, ...], updated: tuple[str, ...]) -> str:
+    key = (model, names, updated)
+    if key not in _UPSERT_SQL:
+        columns = [model._meta.fields[name].column_name for name in names]
+        updates = ", ".join(
+            f"{model._meta.fields[n].column_name} = excluded.{model._meta.fields[n].column_name}" for n in updated
+        )
+        _UPSERT_SQL[key] = (
+            f"INSERT INTO {model._meta.table_name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+    return _UPSERT_SQL[key]
+
+
 def _upsert(model: type[pw.Model], rows: list[dict[str, Any]], keys: tuple[pw.Field, ...] = ()) -> None:
+    """Insert or update rows by id, in one statement per page (SQL built once per shape).
+
+    A new row gets the model's defaults for what the hub does not send; an existing row
+    keeps its own values there (a MARC record, a local note)."""
     if not rows:
         return
     for key in keys:
         _make_room(model, key, rows)
-    columns = [getattr(model, name) for name in rows[0] if name != "id"]
+    updated = tuple(name for name in rows[0] if name != "id")
+    defaults = _defaults(model)
+    names = tuple(dict.fromkeys([*defaults, *rows[0]]))
+    fields = [model._meta.fields[name] for name in names]
+    sql = _upsert_sql(model, names, updated)
+    database = model._meta.database
+    values = [[f.db_value(row[f.name] if f.name in row else defaults[f.name]) for f in fields] for row in rows]
     try:
-        with model._meta.database.atomic():
-            for start in range(0, len(rows), CHUNK):
-                model.insert_many(rows[start : start + CHUNK]).on_conflict(
-                    conflict_target=[model.id], preserve=columns
-                ).execute()
-    except pw.IntegrityError:
+        with database.atomic():
+            database.cursor().executemany(sql, values)
+    except (pw.IntegrityError, sqlite3.IntegrityError):
         # Two incoming rows disagree about a natural key (the hub flagged it): one at a time,
         # each later one moving the earlier aside.
-        for row in rows:
+        for row, row_values in zip(rows, values):
             for key in keys:
                 _make_room(model, key, [row])
-            model.insert(row).on_conflict(conflict_target=[model.id], preserve=columns).execute()
+            database.execute_sql(sql, row_values)
 
 
 # -- per kind -------------------------------------------------------------------------------
