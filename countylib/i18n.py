@@ -86,6 +86,12 @@ def _(message: str) -> str:
     return _load(_current).gettext(message)
 
 
+def translator(lang: str):
+    """gettext for one language, whatever language the screen shows (printouts, e.g. an
+    English certificate printed from a Chinese screen)."""
+    return _load(normalize_language(lang) or DEFAULT_LANGUAGE).gettext
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _load(_current).ngettext(singular, plural, n)
 

@@ -22,15 +22,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
-from countylib.i18n import N_, _load
+from countylib.i18n import N_
+from countylib.i18n import translator
 from printing.page import styles
 
 WEEKDAY_MSGIDS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
-
-
-def translator(language: str) -> Callable[[str], str]:
-    """gettext for one language, whatever language the screen shows."""
-    return _load(language).gettext
 
 
 def _date(value: dt.date, language: str, style: str = "medium") -> str:
