@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,32 @@ register_settings(
     SettingSpec("max_failed_logins", 5, N_("Failed sign-ins before an account waits")),
     SettingSpec("login_lockout_minutes", 5, N_("Minutes an account waits after too many failed sign-ins")),
 )
+
+
+# Areas declare their settings when imported; the Settings screen imports them all first.
+AREA_MODULES = (
+    "countylib.activities",
+    "countylib.calendar",
+    "countylib.callnumbers",
+    "countylib.cataloguing",
+    "countylib.circulation",
+    "countylib.donations",
+    "countylib.holds",
+    "countylib.lookups",
+    "countylib.patron_import",
+    "countylib.patrons",
+    "countylib.replication",
+    "countylib.rules",
+    "countylib.shifts",
+    "countylib.visits",
+    "countylib.volunteer_recognition",
+)
+
+
+def load_area_settings() -> dict[str, SettingSpec]:
+    for module in AREA_MODULES:
+        importlib.import_module(module)
+    return SPECS
 
 
 def get_setting(key: str) -> Any:

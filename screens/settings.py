@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from countylib.auth import list_staff
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.roles import ADMIN, ROLE_NAMES
-from countylib.settings import SPECS, get_setting
+from countylib.settings import get_setting, load_area_settings
 from screens.base import AreaScreen
 
 
@@ -31,7 +31,7 @@ class SettingsScreen(AreaScreen):
             yield Static(_("Library settings"), classes="section")
             table = DataTable(id="settings-table", cursor_type="row")
             table.add_columns(_("Setting"), _("Value"))
-            table.add_rows([(_(spec.label), str(get_setting(key))) for key, spec in SPECS.items()])
+            table.add_rows([(_(spec.label), str(get_setting(key))) for key, spec in load_area_settings().items()])
             yield table
             if self.ctx.actor.at_least(ADMIN):
                 yield Static(_("Staff accounts"), classes="section")

@@ -86,3 +86,11 @@ def test_bad_accounts_are_refused_with_reasons(library):
         create_staff(library, "admin", "password1", "librarian")
     with pytest.raises(ValidationError, match="not one of the choices"):
         change_setting(library, "language", "fr")
+
+
+def test_every_area_setting_is_known_to_the_settings_screen():
+    from countylib.settings import load_area_settings
+
+    specs = load_area_settings()
+    assert {"language", "timezone", "idle_lock_minutes"} <= set(specs)
+    assert len(specs) > 10
