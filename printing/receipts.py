@@ -134,7 +134,8 @@ def render_receipt(receipt: Receipt, out: Path | BytesIO, paper: str = "80mm") -
         due = _("Due {date}").format(date=format_date(line.due_date))
         if line.renewed:
             due = _("Renewed, due {date}").format(date=format_date(line.due_date))
-        story.append(Paragraph(f"{_escape(line.barcode)} · <b>{due}</b>", st["body"]))
+        story.append(Paragraph(_escape(line.barcode), st["small"]))
+        story.append(Paragraph(f"<b>{due}</b>", st["body"]))
     story += [
         _rule(),
         Paragraph(_("Items on this receipt: {n}").format(n=len(receipt.lines)), st["body"]),
@@ -165,6 +166,7 @@ def render_hold_slip(slip: HoldSlip, out: Path | BytesIO, paper: str = "80mm") -
         Paragraph(_("Pick up at: {place}").format(place=_escape(slip.location_name)), st["body"]),
         Spacer(1, 1 * mm),
         barcode(slip.barcode, bar_height_mm=8, bar_width_mm=0.25 if spec.width < 60 * mm else 0.3),
+        Spacer(1, 4 * mm),  # the digits print below the bars, outside the flowable's height
         Paragraph(f"{_escape(slip.library_name)} · {format_date(slip.printed_at.date())}", st["small"]),
     ]
     _build(story, spec, out, _("Reserved"))
