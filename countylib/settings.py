@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from countylib.audit import record_audit
 from countylib.clock import DEFAULT_TIMEZONE
@@ -73,6 +75,57 @@ def get_setting(key: str) -> Any:
     spec = SPECS[key]
     row = Setting.get_or_none(Setting.key == key)
     return spec.default if row is None else row.value
+
+
+_TRUE = {"1", "true", "yes", "y", "on", "是", "开"}
+_FALSE = {"0", "false", "no", "n", "off", "否", "关"}
+
+
+def format_setting_value(value: Any) -> str:
+    """A setting's value as staff type it (lists comma-separated, JSON for mappings)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def parse_setting_value(key: str, text: str) -> Any:
+    """Typed text → the setting's value, shaped like its default."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValidationError("There is no setting called {key}.", key=key)
+    text = text.strip()
+    default = spec.default
+    try:
+        if isinstance(default, bool):
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+            return [int(p) for p in parts] if default and all(isinstance(d, int) for d in default) else parts
+        if isinstance(default, dict):
+            value = json.loads(text or "{}")
+            if not isinstance(value, dict):
+                raise ValueError
+            return value
+    except ValueError as exc:
+        raise ValidationError("{text} is not a valid value for this setting.", text=text) from exc
+    if key == "timezone":
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError("{text} is not a time zone name such as Asia/Shanghai.", text=text) from exc
+    return text
 
 
 @service(VOLUNTEER)

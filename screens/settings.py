@@ -10,8 +10,10 @@ from textual.widgets import DataTable, Label, Select, Static
 from countylib.auth import list_staff
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.roles import ADMIN, ROLE_NAMES
-from countylib.settings import get_setting, load_area_settings
+from countylib.errors import CountyLibError
+from countylib.settings import change_setting, format_setting_value, get_setting, load_area_settings
 from screens.base import AreaScreen
+from screens.setting_edit import SettingEditScreen
 
 
 class SettingsScreen(AreaScreen):
@@ -29,9 +31,11 @@ class SettingsScreen(AreaScreen):
                     id="language",
                 )
             yield Static(_("Library settings"), classes="section")
+            yield Static(_("Enter on a row changes it (most settings need an administrator)."), classes="hint")
             table = DataTable(id="settings-table", cursor_type="row")
             table.add_columns(_("Setting"), _("Value"))
-            table.add_rows([(_(spec.label), str(get_setting(key))) for key, spec in load_area_settings().items()])
+            for key, spec in load_area_settings().items():
+                table.add_row(_(spec.label), format_setting_value(get_setting(key)), key=key)
             yield table
             if self.ctx.actor.at_least(ADMIN):
                 yield Static(_("Staff accounts"), classes="section")
@@ -44,6 +48,28 @@ class SettingsScreen(AreaScreen):
                     ]
                 )
                 yield staff
+
+    @on(DataTable.RowSelected, "#settings-table")
+    def edit_setting(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        if key == "language":
+            self.query_one("#language", Select).focus()
+            return
+
+        def changed(value: object) -> None:
+            if value is None:
+                return
+            try:
+                change_setting(self.ctx, key, value)
+            except CountyLibError as exc:
+                self.notify(exc.message, severity="error")
+                self.app.bell()
+                return
+            table = self.query_one("#settings-table", DataTable)
+            table.update_cell(key, table.ordered_columns[1].key, format_setting_value(get_setting(key)))
+            self.notify(_("Saved."))
+
+        self.app.push_screen(SettingEditScreen(key), changed)
 
     @on(Select.Changed, "#language")
     async def change_language(self, event: Select.Changed) -> None:

@@ -94,3 +94,16 @@ def test_every_area_setting_is_known_to_the_settings_screen():
     specs = load_area_settings()
     assert {"language", "timezone", "idle_lock_minutes"} <= set(specs)
     assert len(specs) > 10
+
+
+def test_typed_setting_values_take_the_shape_of_their_default(library):
+    from countylib.settings import load_area_settings, parse_setting_value
+
+    load_area_settings()
+    assert parse_setting_value("idle_lock_minutes", " 15 ") == 15
+    assert parse_setting_value("fines_enabled", "是") is True
+    assert parse_setting_value("patron_categories", "adult，child, senior") == ["adult", "child", "senior"]
+    assert parse_setting_value("timezone", "Asia/Urumqi") == "Asia/Urumqi"
+    for key, text in (("idle_lock_minutes", "ten"), ("fines_enabled", "maybe"), ("timezone", "Mars/Base")):
+        with pytest.raises(ValidationError):
+            parse_setting_value(key, text)

@@ -185,3 +185,32 @@ def test_main_screen_snapshot(library, db_path, language, snap_compare):
         await pilot.pause()
 
     assert snap_compare(_app(db_path, language=language), run_before=signed_in, terminal_size=SIZE)
+
+
+async def test_admin_changes_a_setting_and_a_bad_value_is_explained(library, db_path):
+    from textual.widgets import DataTable
+
+    from countylib.settings import get_setting
+    from screens.setting_edit import SettingEditScreen
+
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        table = app.screen.query_one("#settings-table", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("idle_lock_minutes"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingEditScreen)
+        await type_into(pilot, "#setting-value", "soon")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "soon is not a valid value" in screen_text(pilot)
+        await type_into(pilot, "#setting-value", "15")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingEditScreen)
+        assert get_setting("idle_lock_minutes") == 15
+        assert table.get_row("idle_lock_minutes")[1] == "15"
