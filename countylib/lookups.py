@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+
+import peewee as pw
 
 from countylib.context import ServiceContext
 from countylib.desk_sql import ITEM_BY_BARCODE, PATRON_BY_CARD, fetch_one
-from countylib.errors import NotFound, RuleViolation
+from countylib.errors import DatabaseError, NotFound, RuleViolation
 from countylib.i18n import N_, format_date
 from countylib.roles import LIBRARIAN
 from countylib.scanning import looks_like_isbn
@@ -94,13 +97,19 @@ class Scanned:
 
 def identify(code: str) -> Scanned:
     """A card opens a reader, a barcode is a copy; a replaced card is refused here and now."""
-    patron = fetch_one(Patron, PATRON_BY_CARD, (code,))
-    if patron is not None:
-        return Scanned("patron", code, patron=patron)
-    item = fetch_one(Item, ITEM_BY_BARCODE, (code,))
-    if item is not None:
-        return Scanned("item", code, item=item)
-    refuse_replaced_card(code)
+    try:
+        patron = fetch_one(Patron, PATRON_BY_CARD, (code,))
+        if patron is not None:
+            return Scanned("patron", code, patron=patron)
+        item = fetch_one(Item, ITEM_BY_BARCODE, (code,))
+        if item is not None:
+            return Scanned("item", code, item=item)
+        refuse_replaced_card(code)
+    except (pw.OperationalError, sqlite3.OperationalError) as exc:
+        # Reads happen outside a service call, so say it in the same plain words here.
+        raise DatabaseError(
+            "The database is busy (a backup or another window may be using it). Nothing was saved; try again in a moment."
+        ) from exc
     return Scanned("isbn" if looks_like_isbn(code) else "unknown", code)
 
 

@@ -56,6 +56,8 @@ from models import Patron
 from printing.receipts import ReceiptLine, render_hold_slip, render_receipt
 from screens.base import AreaScreen
 from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
+from screens.holdshelf import HoldShelfScreen
+from screens.overdue import OverdueScreen
 
 LEND, RETURN, IN_HOUSE = "lend", "return", "in_house"
 MODE_NAMES = {LEND: N_("LEND"), RETURN: N_("RETURN"), IN_HOUSE: N_("IN-HOUSE USE")}
@@ -106,6 +108,7 @@ class DeskScreen(AreaScreen):
         Binding("ctrl+z", "undo", N_("Undo"), id="desk.undo"),
         Binding("escape", "end_patron", N_("End reader"), id="desk.end_patron"),
         Binding("f11", "overdue", N_("Overdue"), id="desk.overdue"),
+        Binding("ctrl+f", "hold_shelf", N_("Hold shelf"), id="desk.hold_shelf"),
         Binding("up", "move_loan(-1)", N_("Previous loan"), id="desk.loan_up", show=False),
         Binding("down", "move_loan(1)", N_("Next loan"), id="desk.loan_down", show=False),
     ]
@@ -666,9 +669,10 @@ class DeskScreen(AreaScreen):
         self.show("info", lambda: _("Finished with {name}. Scan the next card.").format(name=name))
 
     def action_overdue(self) -> None:
-        from screens.overdue import OverdueScreen
-
         self.app.push_screen(OverdueScreen(self.ctx, self.here))
+
+    def action_hold_shelf(self) -> None:
+        self.app.push_screen(HoldShelfScreen(self.ctx, self.here))
 
     # -- printing -----------------------------------------------------------------------
 

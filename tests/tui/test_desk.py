@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from pathlib import Path
 
 from textual.widgets import DataTable, Input, Static
@@ -14,6 +15,7 @@ from countylib.scanning import RepeatFilter
 from models import Hold, Item, Loan, Outbox
 from screens.desk import DeskScreen
 from screens.desk_dialogs import HoldSlipDialog, ReasonDialog
+from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from tests.circulation_helpers import home, make_bib, make_item, make_patron
 from tests.tui.pilot_helpers import sign_in, type_into
@@ -267,3 +269,46 @@ async def test_overdue_list_in_chinese(library, db_path):
         await pilot.pause()
         assert app.screen is desk
     assert home(library).code == "HX01"
+
+
+async def test_hold_shelf_lists_and_passes_on_expired_holds(library, db_path):
+    seed(library)
+    from countylib.circulation import check_in, check_out
+    from countylib.holds import place_hold
+
+    check_out(library, "HX01P1", "HX01B1")
+    place_hold(library, "HX01P3", Item.get(Item.barcode == "HX01B1").bib_id, home(library))
+    check_in(library, "HX01B1")
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert isinstance(app.screen, HoldShelfScreen)
+        assert table_rows(pilot, "#shelf-table")[0][:2] == ["王五", "HX01P3"]
+        app.clock.advance(days=10)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert table_rows(pilot, "#shelf-table") == []
+    assert Hold.get().status == "expired" and Item.get(Item.barcode == "HX01B1").status == "available"
+
+
+async def test_a_locked_database_is_said_plainly_at_the_desk(library, db_path):
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        app.database.execute_sql("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(db_path)
+        other.execute("BEGIN EXCLUSIVE")  # a backup holding the write lock
+        try:
+            await scan(pilot, "HX01B1")
+        finally:
+            other.rollback()
+            other.close()
+        assert "The database is busy" in result(pilot) and result_kind(pilot) == "result-refused"
+        await scan(pilot, "HX01B2")  # and the desk carries on once it is free
+        assert "Lent to 张三" in result(pilot)
+    assert [loan.item.barcode for loan in Loan.select()] == ["HX01B2"]
+    assert [e.type for e in Outbox.select().order_by(Outbox.seq)][1:] == ["loan.checked_out"]
