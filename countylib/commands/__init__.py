@@ -26,6 +26,7 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 from countylib.commands import app  # noqa: E402  (modules register themselves)
+from countylib.commands import backup  # noqa: E402
 from countylib.commands import data  # noqa: E402
 from countylib.commands import later  # noqa: E402
 from countylib.commands import marc  # noqa: E402
@@ -38,5 +39,6 @@ COMMAND_MODULES = [
     printing,
     marc,
     sync,
+    backup,
     later,
 ]

@@ -12,9 +12,6 @@ import sys
 from countylib.commands import common_options
 
 PLANNED: dict[str, tuple[int, str]] = {
-    "backup": (10, "back up the database"),
-    "restore": (10, "restore a backup"),
-    "check": (10, "check the database"),
     "report": (9, "daily, monthly and annual reports"),
 }
 

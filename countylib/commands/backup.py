@@ -1,0 +1,110 @@
+"""``backup``, ``restore`` and ``check``: keeping the library's database safe."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from countylib.commands import common_options, db_path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    backup = subparsers.add_parser(
+        "backup",
+        parents=[common_options()],
+        help="back up the database (safe while the app runs)",
+        description="Copy the database with SQLite's online backup (consistent even while the app is in use) "
+        "into the backup folder setting (default: 'backups' beside the database), then keep 7 daily, "
+        "4 weekly and 12 monthly backups there.",
+    )
+    backup.add_argument("--to", type=Path, metavar="DIR", help="the folder to write to (e.g. a USB stick)")
+    backup.set_defaults(func=backup_command)
+
+    restore = subparsers.add_parser(
+        "restore",
+        parents=[common_options()],
+        help="restore a backup in place of the database",
+        description="Put a backup in place of the database. The current file is kept aside first; changes "
+        "not yet sent to the central library are kept and sent under a new sync epoch. Close the app first.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="the backup to restore")
+    restore.set_defaults(func=restore_command)
+
+    check = subparsers.add_parser(
+        "check",
+        parents=[common_options()],
+        help="check the database and say where data, backups and logs are",
+        description="SQLite's integrity and foreign-key checks plus the library's own: every item on loan has "
+        "one open loan, the sync outbox has no gaps, the search index matches the catalogue (rebuilt if not).",
+    )
+    check.add_argument("--quick", action="store_true", help="quick_check instead of the full integrity_check")
+    check.set_defaults(func=check_command)
+
+
+def _passphrase_if_encrypted(path: Path) -> None:
+    """An encrypted database needs its passphrase, asked on the terminal (never an option)."""
+    from countylib import encryption
+
+    if encryption.is_encrypted(path) and not encryption.has_passphrase():
+        import getpass
+
+        from models.base import db
+
+        encryption.unlock(path, getpass.getpass("Passphrase: "))
+        encryption.install(db)
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from countylib.backup import configured_backup_dir, take_backup
+    from countylib.library import open_db
+
+    path = db_path(args)
+    if not path.exists():
+        from countylib.errors import DatabaseError
+
+        raise DatabaseError("There is no database at {path} to back up.", path=str(path))
+    _passphrase_if_encrypted(path)
+    database = open_db(path)
+    try:
+        folder = args.to or configured_backup_dir(path)
+    finally:
+        database.close()
+    print(take_backup(path, folder).line())
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    from countylib.backup import restore_backup
+
+    path = db_path(args)
+    _passphrase_if_encrypted(path if path.exists() else args.file)
+    print(restore_backup(path, args.file).line())
+    return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from countylib.backup import configured_backup_dir
+    from countylib.integrity import check
+    from countylib.library import open_db
+    from countylib.paths import log_dir
+
+    path = db_path(args)
+    if not path.exists():
+        from countylib.errors import DatabaseError
+
+        raise DatabaseError("There is no database at {path}.", path=str(path))
+    _passphrase_if_encrypted(path)
+    database = open_db(path)
+    try:
+        report = check(database, quick=args.quick)
+        places = f"data: {path.resolve()}; backups: {configured_backup_dir(path)}; logs: {log_dir()}"
+    finally:
+        database.close()
+    if report.ok:
+        print(f"{report.line()} {places}")
+        return 0
+    for problem in report.problems[1:]:
+        print(f"  {problem.message}")
+    print(f"countylib: {report.line()} ({places})", file=sys.stderr)
+    return 1
