@@ -38,6 +38,7 @@ from countylib.holds import (
     fill_hold,
     open_holds,
     patron_holds,
+    ready_hold_on,
     record_routing,
     route_returned_item,
 )
@@ -314,7 +315,16 @@ def _check_in_item(
         close_loan(loan)
         patron = fetch_one(Patron, PATRON_BY_ID, (loan.patron_id,)) if loan.patron_id else None
         days_overdue = max(0, (ctx.clock.today() - loan.due_date).days)
-    if previous in ("damaged", "withdrawn"):
+    set_aside = ready_hold_on(item) if previous in ("on_hold_shelf", "in_transit") else None
+    if set_aside is not None:
+        # Already set aside for a reader (scanned again, or brought back to its pickup place).
+        pickup = Location.get_by_id(set_aside.pickup_location_id)
+        item.status = "on_hold_shelf" if pickup.id == here.id else "in_transit"
+        item.current_location = here
+        item.updated_at = now
+        save_item_place(item)
+        routing = Routing("hold_shelf" if pickup.id == here.id else "in_transit", set_aside, pickup)
+    elif previous in ("damaged", "withdrawn"):
         # Out of circulation: it stays so wherever it is; staff decide what happens to it.
         item.current_location = here
         item.updated_at = now
@@ -333,7 +343,8 @@ def _check_in_item(
             "outcome": routing.outcome,
         },
     )
-    record_routing(ctx, item, routing)
+    if set_aside is None:
+        record_routing(ctx, item, routing)
     return CheckIn(
         barcode=item.barcode,
         outcome=routing.outcome,

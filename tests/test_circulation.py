@@ -418,3 +418,21 @@ def test_locked_database_is_plain_words_and_nothing_half_written(library, db_pat
         other.close()
     assert Loan.select().count() == 0 and Outbox.select().count() == 1
     assert Item.get().status == "available"
+
+
+def test_a_set_aside_copy_scanned_again_stays_for_its_reader(library):
+    make_patron(library, "HX01P1")
+    make_patron(library, "HX01P2")
+    point = make_location(library, "HX01-RP1")
+    bib = make_bib()
+    make_item(library, "HX01B1", bib=bib, status="on_loan")
+    first = place_hold(library, "HX01P1", bib.id, home(library))
+    library.clock.advance(seconds=1)
+    place_hold(library, "HX01P2", bib.id, home(library))
+    check_in(library, "HX01B1")
+    again = check_in(library, "HX01B1")
+    assert (again.outcome, again.hold.id) == ("hold_shelf", first.id)
+    assert [h.status for h in Hold.select().order_by(Hold.placed_at)] == ["ready", "waiting"]
+    assert len(events("hold.ready")) == 1
+    assert check_in(library, "HX01B1", location=point).outcome == "in_transit"  # carried off by mistake
+    assert check_in(library, "HX01B1").hold.id == first.id and Item.get().status == "on_hold_shelf"
