@@ -405,6 +405,7 @@ class Fold:
         row.home_branch = home
         row.status = state.get("status", "available")
         row.state_at = row.state_at or self.corrected(incoming, None)
+        row.state_hlc = max(row.state_hlc or 0, incoming.event["hlc"])
         self.touch("item", row, {home, current})
 
     on_item_published = on_item_accessioned
@@ -416,7 +417,7 @@ class Fold:
             self.flag("ITEM_NOT_FOUND", incoming, note=f"barcode {p.get('barcode')}")
             return
         at = self.corrected(incoming, None)
-        if row.state_at and at < row.state_at:
+        if self._stale(row, at, incoming):
             self.flag(
                 "ASSET_CHANGED",
                 incoming,
@@ -425,9 +426,17 @@ class Fold:
                 note=f"stale change to {p.get('status')} skipped; the copy is {row.status}",
             )
             return
-        self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch)
+        self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch, hlc=incoming.event["hlc"])
 
-    def _set_item(self, row: ItemRow, *, status: str, location: str | None, at: dt.datetime, branch: str) -> None:
+    def _stale(self, row: ItemRow, at: dt.datetime, incoming: Incoming) -> bool:
+        """The copy's state was set by something later than this event, which did not know it.
+
+        Later in corrected time *and* in HLC: an event whose device had already seen the
+        current state (its HLC is higher, merged at a sync) is news, whatever its clock said."""
+        return bool(row.state_at) and at < row.state_at and incoming.event["hlc"] < row.state_hlc
+
+    def _set_item(self, row: ItemRow, *, status: str, location: str | None, at: dt.datetime, branch: str,
+                  hlc: int = 0) -> None:
         state = self.state(row)
         state["status"] = status
         row.status = status
@@ -439,6 +448,7 @@ class Fold:
             state["current_branch"] = loc_branch
             scopes.add(loc_branch)
         row.state_at = max(at, row.state_at) if row.state_at else at
+        row.state_hlc = max(hlc, row.state_hlc or 0)
         self.touch("item", row, scopes)
 
     # -- patrons ----------------------------------------------------------------------
@@ -683,7 +693,7 @@ class Fold:
             self.touch("loan", open_loan, scopes)
             if open_loan.patron_id != loan.patron_id:
                 self._flag_two_loans(incoming, item, earlier=open_loan, later=loan)
-        self._set_item(item, status="on_loan", location=p.get("location"), at=at, branch=branch)
+        self._set_item(item, status="on_loan", location=p.get("location"), at=at, branch=branch, hlc=incoming.event["hlc"])
         self.touch("loan", loan, scopes)
 
     on_loan_published = on_loan_checked_out
@@ -763,12 +773,12 @@ class Fold:
         if item.status == "lost":
             self.flag("COPY_STATUS_LOST", incoming, branches=scopes, item=item,
                       note="a copy marked lost was checked in; the check-in was applied")
-        if item.state_at and at < item.state_at:
+        if self._stale(item, at, incoming):
             return  # the copy has moved on since (a later event already set its state)
         status = {"in_transit": "in_transit", "hold_shelf": "on_hold_shelf"}.get(p.get("outcome") or "", "")
         if not status:
             status = "available" if branch == item.home_branch else "in_transit"
-        self._set_item(item, status=status, location=p.get("location"), at=at, branch=branch)
+        self._set_item(item, status=status, location=p.get("location"), at=at, branch=branch, hlc=incoming.event["hlc"])
         self._route_check(incoming, item, branch)
 
     def _route_check(self, incoming: Incoming, item: ItemRow, branch: str) -> None:
@@ -813,7 +823,7 @@ class Fold:
                 item = self.item(loan.item_id, None)
                 if item is not None:
                     self._set_item(item, status="on_loan", location=None, at=self.corrected(incoming, None),
-                                   branch=incoming.branch)
+                                   branch=incoming.branch, hlc=incoming.event["hlc"])
         self.touch("loan", loan)
 
     # -- holds ------------------------------------------------------------------------
@@ -875,7 +885,7 @@ class Fold:
             if loser is not None:
                 home_here = loser.home_branch == self.state(loser).get("current_branch")
                 self._set_item(loser, status="available" if home_here else "in_transit", location=None, at=at,
-                               branch=incoming.branch)
+                               branch=incoming.branch, hlc=incoming.event["hlc"])
             self.flag("HOLD_CAPTURE_CONFLICT", incoming, branches={state.get("pickup_branch"), incoming.branch},
                       item=item, sides=sides,
                       note="one hold was filled by two copies; the earlier capture keeps it, the other copy is routed")
@@ -883,7 +893,7 @@ class Fold:
             return
         self._capture(row, p, at, incoming.branch)
         if item is not None:
-            self._set_item(item, status="on_hold_shelf", location=None, at=at, branch=incoming.branch)
+            self._set_item(item, status="on_hold_shelf", location=None, at=at, branch=incoming.branch, hlc=incoming.event["hlc"])
         self.touch("hold", row, {incoming.branch})
 
     def _capture(self, row: HoldRow, p: dict[str, Any], at: dt.datetime, branch: str) -> None:

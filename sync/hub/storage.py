@@ -182,6 +182,7 @@ class ItemRow(Projection):
     home_branch = pw.CharField(max_length=16, default="")
     status = pw.CharField(max_length=16, default="available")
     state_at = pw.DateTimeField(null=True)  # corrected time of the event that set the state
+    state_hlc = pw.BigIntegerField(default=0)  # and its HLC
 
     class Meta:
         table_name = "hub_item"

@@ -156,22 +156,28 @@ def test_hub_killed_mid_batch_and_restarted(hub_dsn, tmp_path, make_branch):
 
 
 def test_client_killed_mid_sync(hub, make_branch, tmp_path):
+    from tests.sync.proxy import FaultProxy
+
     a = make_branch("HXA")
     a.enroll(hub)
-    slow = HubProcess(hub.dsn, tmp_path).start(COUNTYLIB_HUB_PUSH_HOLD="2")
+    slow = HubProcess(hub.dsn, tmp_path).start(COUNTYLIB_HUB_PUSH_HOLD="3")
+    watch = FaultProxy(slow.port)  # only to see when the push is under way
     try:
         with a.use() as ctx:
             for i in range(5):
                 desk.add_patron(ctx, f"P{i:04d}", f"读者{i}")
             from models import SyncState
 
-            SyncState.update(hub_url=slow.url).execute()
+            SyncState.update(hub_url=watch.url).execute()
         client = subprocess.Popen([sys.executable, "-m", "countylib.cli", "sync", "--db", str(a.path)], cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.5 + 1.0)  # well inside the hub's held push
+        deadline = time.monotonic() + 60
+        while not watch.counts.get("/v1/sync/push") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the hub is holding the batch's transaction open
         client.send_signal(signal.SIGKILL)
         client.wait(timeout=30)
-        time.sleep(2.5)  # the hub finishes the batch for a client that is gone
+        time.sleep(4)  # the hub finishes the batch for a client that is gone
         with a.use():
             assert Outbox.select().where(Outbox.acked_at.is_null()).count() == 6
         rerun = subprocess.run([sys.executable, "-m", "countylib.cli", "sync", "--db", str(a.path)], cwd=ROOT,
@@ -182,4 +188,5 @@ def test_client_killed_mid_sync(hub, make_branch, tmp_path):
             assert Outbox.select().where(Outbox.acked_at.is_null()).count() == 0
         assert len(hub.admin.events()) == 6
     finally:
+        watch.close()
         slow.close()
