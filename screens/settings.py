@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Label, Select, Static
+from textual.widgets import Button, DataTable, Label, Select, Static
 
 from countylib.auth import list_staff
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.roles import ADMIN, ROLE_NAMES
 from countylib.errors import CountyLibError
 from countylib.settings import change_setting, format_setting_value, get_setting, load_area_settings
+from screens.about import AboutScreen
 from screens.base import AreaScreen
 from screens.setting_edit import SettingEditScreen
 
@@ -48,6 +49,7 @@ class SettingsScreen(AreaScreen):
                     ]
                 )
                 yield staff
+            yield Button(_("About CountyLib"), id="about")
 
     @on(DataTable.RowSelected, "#settings-table")
     def edit_setting(self, event: DataTable.RowSelected) -> None:
@@ -70,6 +72,10 @@ class SettingsScreen(AreaScreen):
             self.notify(_("Saved."))
 
         self.app.push_screen(SettingEditScreen(key), changed)
+
+    @on(Button.Pressed, "#about")
+    def show_about(self) -> None:
+        self.app.push_screen(AboutScreen(self.ctx.db.database))
 
     @on(Select.Changed, "#language")
     async def change_language(self, event: Select.Changed) -> None:
