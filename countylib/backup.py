@@ -135,7 +135,7 @@ def configured_backup_dir(db_path: Path) -> Path:
 
 
 def _pattern(stem: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}-\d{{6}})(?:-\d+)?\.db$")
+    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}-\d{{6}})(?:-(\d+))?\.db$")
 
 
 def list_backups(folder: Path, stem: str) -> list[BackupFile]:
@@ -149,16 +149,18 @@ def list_backups(folder: Path, stem: str) -> list[BackupFile]:
     for path in entries:
         match = pattern.match(path.name)
         if match and path.is_file():
-            found.append(BackupFile(path, dt.datetime.strptime(match.group(1), STAMP), path.stat().st_size))
-    return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
+            taken = dt.datetime.strptime(match.group(1), STAMP)
+            found.append((taken, int(match.group(2) or 1), BackupFile(path, taken, path.stat().st_size)))
+    # Several in one second are numbered -2, -3...: the highest is the newest.
+    return [b for _t, _n, b in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
 
 
 def backups_to_keep(backups: list[BackupFile]) -> set[Path]:
-    """Grandfather-father-son: the newest backup of each of the last 7 days, 4 ISO weeks, 12 months."""
+    """``backups`` newest first (as list_backups gives them). Grandfather-father-son: the newest backup of each of the last 7 days, 4 ISO weeks, 12 months."""
     keep: set[Path] = set()
     periods: dict[str, list] = {"day": [], "week": [], "month": []}
     limits = {"day": KEEP_DAILY, "week": KEEP_WEEKLY, "month": KEEP_MONTHLY}
-    for backup in sorted(backups, key=lambda b: b.taken_at, reverse=True):
+    for backup in backups:  # newest first
         day = backup.taken_at.date()
         keys = {"day": day, "week": day.isocalendar()[:2], "month": (day.year, day.month)}
         for period, key in keys.items():
@@ -169,9 +171,9 @@ def backups_to_keep(backups: list[BackupFile]) -> set[Path]:
     return keep
 
 
-def rotate(folder: Path, stem: str) -> tuple[int, list[Path]]:
+def rotate(folder: Path, stem: str, *, taken: Path | None = None) -> tuple[int, list[Path]]:
     backups = list_backups(folder, stem)
-    keep = backups_to_keep(backups)
+    keep = backups_to_keep(backups) | ({taken} if taken else set())
     removed = []
     for backup in backups:
         if backup.path not in keep:
@@ -196,7 +198,7 @@ def _folder_error(exc: BaseException, folder: Path) -> DatabaseError:
         )
     if errno == 30 or "readonly" in text or "read-only" in text:
         return DatabaseError("The backup folder {folder} is read-only; choose another folder.", folder=str(folder))
-    if errno in (2, 13) or "unable to open" in text:
+    if errno in (2, 5, 13, 17, 19, 20) or "unable to open" in text:  # ENOENT EIO EACCES EEXIST ENODEV ENOTDIR
         return DatabaseError(
             "The backup folder {folder} cannot be reached or written. Is the USB stick plugged in?", folder=str(folder)
         )
@@ -271,7 +273,7 @@ def take_backup(
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    kept, removed = rotate(folder, db_path.stem)
+    kept, removed = rotate(folder, db_path.stem, taken=target)
     size = target.stat().st_size
     seconds = time.perf_counter() - started
     log.info("backup.taken mb=%.1f seconds=%.2f kept=%d removed=%d", size / 1e6, seconds, kept, len(removed))
