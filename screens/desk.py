@@ -107,20 +107,21 @@ class DeskScreen(AreaScreen):
         Binding("ctrl+s", "print_receipt", N_("Receipt"), id="desk.receipt"),
         Binding("ctrl+z", "undo", N_("Undo"), id="desk.undo"),
         Binding("escape", "end_patron", N_("End reader"), id="desk.end_patron"),
-        Binding("f11", "overdue", N_("Overdue"), id="desk.overdue"),
-        Binding("ctrl+f", "hold_shelf", N_("Hold shelf"), id="desk.hold_shelf"),
+        # Lists, not desk actions: named on the idle panel, so the footer fits 120 columns.
+        Binding("f11", "overdue", N_("Overdue"), id="desk.overdue", show=False),
+        Binding("ctrl+f", "hold_shelf", N_("Hold shelf"), id="desk.hold_shelf", show=False),
         Binding("up", "move_loan(-1)", N_("Previous loan"), id="desk.loan_up", show=False),
         Binding("down", "move_loan(1)", N_("Next loan"), id="desk.loan_down", show=False),
     ]
 
-    def __init__(self, ctx: ServiceContext, *, repeat_filter: RepeatFilter | None = None) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
         self.here = desk_location(ctx)
         self.patron: Patron | None = None
         self.summary: PatronSummary | None = None
         self.mode = LEND
         self.entries: list[SessionEntry] = []
-        self.repeats = repeat_filter or RepeatFilter()
+        self.repeats = RepeatFilter()
         self.result: tuple[str, Callable[[], str]] = ("info", lambda: _("Ready. Scan a library card or a book."))
 
     # -- layout -------------------------------------------------------------------------
@@ -200,7 +201,12 @@ class DeskScreen(AreaScreen):
         table.clear()
         summary = self.summary
         if summary is None:
-            self._put("#patron-info", _("No reader open. Scan a library card to lend; scan a book with no reader open to take it back."))
+            self._put(
+                "#patron-info",
+                _("No reader open. Scan a library card to lend; scan a book with no reader open to take it back.")
+                + "\n\n"
+                + _("F11: overdue call list · Ctrl+F: hold shelf · F12: Return mode"),
+            )
             self._put("#patron-blocks", "")
             self._put("#holds", "")
             return
@@ -225,7 +231,8 @@ class DeskScreen(AreaScreen):
         if summary.blocks:
             self._put("#patron-blocks", "\n".join(f"[b red]✖ {escape(b.message)}[/]" for b in summary.blocks))
         else:
-            self._put("#patron-blocks", f"[green]✔ {escape(_('May borrow'))}[/]")
+            may_borrow = _("May borrow")
+            self._put("#patron-blocks", f"[green]✔ {escape(may_borrow)}[/]")
         rows = []
         for line in summary.loans:
             if line.item_status == "lost":

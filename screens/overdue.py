@@ -111,8 +111,9 @@ class OverdueScreen(AreaScreen):
             return
         reader = self.readers[row]
         lines = [
-            f"{item.barcode}  {item.title}  — {_('due {date}').format(date=format_date(item.due_date))}, "
-            f"{describe_overdue(item.days_overdue)}"
+            _("{barcode}  {title} — due {date}, {overdue}").format(
+                barcode=item.barcode, title=item.title, date=format_date(item.due_date), overdue=describe_overdue(item.days_overdue)
+            )
             for item in reader.items
         ]
         if reader.address:
