@@ -85,6 +85,7 @@ def check_sqlite(database: pw.SqliteDatabase, report: CheckReport, *, quick: boo
     report.checks.append(_("quick check") if quick else _("integrity"))
     if result != ["ok"]:
         report.problems.append(Problem("integrity", "SQLite reports damage: {detail}", {"detail": _examples(result)}))
+        return
     fk = _rows(database, "PRAGMA foreign_key_check")
     report.checks.append(_("foreign keys"))
     if fk:
@@ -197,10 +198,13 @@ def check(database: pw.SqliteDatabase | None = None, *, quick: bool = False, rep
     """Run every check on an open database; ``quick`` uses quick_check for the SQLite part."""
     database = database or default_db
     report = CheckReport()
-    check_sqlite(database, report, quick=quick)
-    if any(p.check == "integrity" for p in report.problems):
-        return report  # the rest would read a damaged file: restore a backup first
-    check_loans(database, report)
-    check_outbox(database, report)
-    check_search_index(database, report, repair=repair)
+    try:
+        check_sqlite(database, report, quick=quick)
+        if any(p.check == "integrity" for p in report.problems):
+            return report  # the rest would read a damaged file: restore a backup first
+        check_loans(database, report)
+        check_outbox(database, report)
+        check_search_index(database, report, repair=repair)
+    except pw.DatabaseError as exc:  # damage the quick check did not reach
+        report.problems.append(Problem("integrity", "SQLite reports damage: {detail}", {"detail": str(exc)}))
     return report

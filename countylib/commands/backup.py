@@ -83,10 +83,23 @@ def restore_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_for_check(path: Path):
+    import peewee as pw
+
+    from countylib.errors import DatabaseError
+    from countylib.library import open_db
+
+    try:
+        return open_db(path)
+    except pw.DatabaseError as exc:  # damaged beyond reading its schema
+        raise DatabaseError(
+            "{path} is damaged ({reason}); restore a backup with: countylib restore FILE", path=str(path), reason=str(exc)
+        ) from exc
+
+
 def check_command(args: argparse.Namespace) -> int:
     from countylib.backup import configured_backup_dir
     from countylib.integrity import check
-    from countylib.library import open_db
     from countylib.paths import log_dir
 
     path = db_path(args)
@@ -95,7 +108,7 @@ def check_command(args: argparse.Namespace) -> int:
 
         raise DatabaseError("There is no database at {path}.", path=str(path))
     _passphrase_if_encrypted(path)
-    database = open_db(path)
+    database = _open_for_check(path)
     try:
         report = check(database, quick=args.quick)
         places = f"data: {path.resolve()}; backups: {configured_backup_dir(path)}; logs: {log_dir()}"
