@@ -48,6 +48,7 @@ from countylib.holds import place_hold
 from countylib.i18n import N_, _, current_language, format_date, ngettext
 from countylib.lookups import desk_location, find_title, identify
 from countylib.paths import data_dir
+from countylib.patrons import category_label
 from countylib.roles import LIBRARIAN
 from countylib.rules import Blocked, describe_overdue
 from countylib.scanning import RepeatFilter, check_code
@@ -215,7 +216,7 @@ class DeskScreen(AreaScreen):
         lines = [
             f"[b]{escape(p.name)}[/b]   {escape(p.card_number)}",
             _("Category: {category} · Card valid until {date} · {status}").format(
-                category=escape(_(p.category)), date=expiry, status=_(PATRON_STATUS_NAMES.get(p.status, p.status))
+                category=escape(category_label(p.category)), date=expiry, status=_(PATRON_STATUS_NAMES.get(p.status, p.status))
             ),
         ]
         detail = []
