@@ -60,6 +60,3 @@ class RepeatFilter:
         last = self._last
         self._last = (code, now)
         return last is not None and last[0] == code and now - last[1] < self.window
-
-    def forget(self) -> None:
-        self._last = None
