@@ -33,7 +33,7 @@ CATEGORY_LABELS = {
     "staff": N_("Staff"),
 }
 STATUS_LABELS = {
-    "active": N_("Active"),
+    "active": N_("Valid"),
     "suspended": N_("Suspended"),
     "returned": N_("Card returned"),
     "erased": N_("Erased"),

@@ -133,7 +133,7 @@ class PatronConfirmDialog(PatronDialog):
 
 
 class RenewDialog(PatronDialog):
-    confirm_label = N_("Renew")
+    confirm_label = N_("Renew card")
 
     def __init__(self, ctx: ServiceContext, patron: PatronDetails) -> None:
         self.ctx, self.patron = ctx, patron

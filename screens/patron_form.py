@@ -156,7 +156,7 @@ class PatronFormScreen(AreaScreen):
                 yield Checkbox(_("The reader (or guardian) has read and agreed to the privacy notice"), id="f-consent")
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
-                yield Button(_("Register") if new else _("Save"), id="save", variant="primary")
+                yield Button(_("Issue the card") if new else _("Save"), id="save", variant="primary")
                 yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:

@@ -119,7 +119,7 @@ class PatronImportDialog(ModalScreen[bool]):
         table.clear()
         table.add_rows(
             [
-                (str(v.line), Text(v.name), Text(_(VERDICT_LABELS[v.verdict]), style=VERDICT_STYLES[v.verdict]), Text(v.reason))
+                (str(v.line), Text(v.name, end=""), Text(_(VERDICT_LABELS[v.verdict]), style=VERDICT_STYLES[v.verdict], end=""), Text(v.reason, end=""))
                 for v in preview.verdicts
             ]
         )
@@ -169,7 +169,7 @@ class PatronImportDialog(ModalScreen[bool]):
         table = self.query_one("#import-rows", DataTable)
         table.clear()
         table.add_rows(
-            [(str(line), "", Text(_(VERDICT_LABELS[REJECTED]), style=VERDICT_STYLES[REJECTED]), Text(reason)) for line, reason in report.rejected]
+            [(str(line), "", Text(_(VERDICT_LABELS[REJECTED]), style=VERDICT_STYLES[REJECTED], end=""), Text(reason, end="")) for line, reason in report.rejected]
         )
         self.notify(_("Imported: {summary}.").format(summary=report.summary()))
 

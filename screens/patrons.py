@@ -58,7 +58,7 @@ WHEN_FILTERS = {
 STATUS_STYLES = {"active": "green", "suspended": "bold red", "returned": "dim", "erased": "dim"}
 ACTIONS = (  # button id, label, action
     ("act-edit", N_("Edit"), "edit"),
-    ("act-renew", N_("Renew"), "renew"),
+    ("act-renew", N_("Renew card"), "renew"),
     ("act-suspend", N_("Suspend / lift"), "suspend"),
     ("act-replace", N_("Replace card"), "replace_card"),
     ("act-return", N_("Return card"), "return_card"),
@@ -73,8 +73,8 @@ class PatronsScreen(AreaScreen):
     CSS_PATH = "patrons.tcss"
     BINDINGS = [
         Binding("ctrl+j", "search", N_("Search"), id="patrons.search", show=False),
-        Binding("ctrl+n", "register", N_("Register"), id="patrons.register"),
-        Binding("ctrl+r", "renew", N_("Renew"), id="patrons.renew"),
+        Binding("ctrl+n", "register", N_("New card"), id="patrons.register"),
+        Binding("ctrl+r", "renew", N_("Renew card"), id="patrons.renew"),
         Binding("ctrl+s", "suspend", N_("Suspend"), id="patrons.suspend"),
         Binding("ctrl+b", "replace_card", N_("Replace card"), id="patrons.replace_card"),
         Binding("ctrl+t", "return_card", N_("Return card"), id="patrons.return_card"),
@@ -102,7 +102,7 @@ class PatronsScreen(AreaScreen):
                         placeholder=_("Card, name, pinyin (zsf), phone or the ID's last four — Enter"),
                         id="patron-search",
                     )
-                    yield Button(_("Register"), id="register", variant="primary")
+                    yield Button(_("New card"), id="register", variant="primary")
                 with Horizontal(id="patron-filters"):
                     yield Select([(category_label(c), c) for c in categories()], prompt=_("Every category"), id="filter-category")
                     yield Select(
@@ -196,15 +196,15 @@ class PatronsScreen(AreaScreen):
     def _cells(self, r: PatronRow) -> list:
         loans = str(r.open_loans) if r.open_loans else ""
         if r.overdue_loans:
-            loans = Text(_("{n} ({late} late)").format(n=r.open_loans, late=r.overdue_loans), style="bold red", justify="left")
+            loans = Text(_("{n} ({late} late)").format(n=r.open_loans, late=r.overdue_loans), style="bold red", end="")
         expiry = ""
         if r.expiry_date:
-            expiry = Text(r.expiry_date.isoformat(), style="red" if r.expiry_date < self.ctx.clock.today() else "", justify="left")
+            expiry = Text(r.expiry_date.isoformat(), style="red" if r.expiry_date < self.ctx.clock.today() else "", end="")
         return [
             r.card_number,
-            Text(r.name),
+            Text(r.name, end=""),
             category_label(r.category),
-            Text(status_label(r.status), style=STATUS_STYLES.get(r.status, ""), justify="left"),
+            Text(status_label(r.status), style=STATUS_STYLES.get(r.status, ""), end=""),
             expiry,
             loans,
             r.phone,
@@ -293,7 +293,7 @@ class PatronsScreen(AreaScreen):
         line(_("Loans"), loans, "bold red" if p.overdue_loans else "")
         if p.open_holds:
             line(_("Holds"), str(p.open_holds))
-        line(_("Registered"), format_datetime(self.ctx.clock.to_local(p.registered_at)))
+        line(_("Card issued on"), format_datetime(self.ctx.clock.to_local(p.registered_at)))
         if p.consent_at:
             line(_("Privacy consent"), format_datetime(self.ctx.clock.to_local(p.consent_at)))
         if p.notes:
