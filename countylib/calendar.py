@@ -89,9 +89,3 @@ def open_day(ctx: ServiceContext, day: dt.date, branch_code: str | None = None) 
     if deleted:
         record_audit(ctx, "calendar.opened", "calendar", day.isoformat(), branch=branch_code)
 
-
-def closed_days(start: dt.date, end: dt.date, branch_id: str | None = None) -> list[Calendar]:
-    query = Calendar.select().where(Calendar.day.between(start, end)).order_by(Calendar.day)
-    if branch_id is not None:
-        query = query.where(Calendar.branch.is_null() | (Calendar.branch == branch_id))
-    return list(query)

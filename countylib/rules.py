@@ -296,6 +296,3 @@ def seed_default_rules(ctx: ServiceContext) -> int:
             added += 1
     return added
 
-
-def list_rules() -> list[CirculationRule]:
-    return sorted(CirculationRule.select(), key=lambda r: tuple(not part for part in specificity(r)))
