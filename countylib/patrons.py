@@ -18,10 +18,10 @@ from pypinyin import Style, lazy_pinyin
 from countylib.audit import record_audit
 from countylib.auth import hash_password, verify_password
 from countylib.context import ServiceContext, service
-from countylib.errors import AuthenticationFailed, NotFound, PermissionDenied, RuleViolation, ValidationError
+from countylib.errors import AuthenticationFailed, NotFound, RuleViolation, ValidationError
 from countylib.i18n import N_, _
 from countylib.idnumbers import NO_ID, RESIDENT_ID, check_id_number, check_resident_id, id_number_hash, last_four, mask
-from countylib.roles import ADMIN, LIBRARIAN, VOLUNTEER
+from countylib.roles import LIBRARIAN, VOLUNTEER
 from countylib.settings import SettingSpec, get_setting, register_settings
 from models import CardEvent, Hold, Loan, Patron, Setting
 
@@ -881,10 +881,4 @@ def form_for(ctx: ServiceContext, patron_id: str) -> PatronForm:
         guardian_name=p.guardian_name,
         guardian_phone=p.guardian_phone,
     )
-
-
-def require_private_access(ctx: ServiceContext) -> None:
-    """Volunteers never see ID numbers or addresses (PIPL: least access)."""
-    if not ctx.actor.at_least(LIBRARIAN):
-        raise PermissionDenied("Volunteers cannot see readers' ID numbers or addresses.")
 

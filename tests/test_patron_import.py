@@ -3,13 +3,11 @@ re-running adds nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from openpyxl import Workbook
 
 from countylib.errors import ValidationError
-from countylib.patron_import import NEW, PRESENT, REJECTED, guess_mapping, import_patrons, preview_import
+from countylib.patron_import import NEW, REJECTED, guess_mapping, import_patrons, preview_import
 from countylib.settings import get_setting
 from models import Outbox, Patron
 from tests.patron_helpers import register, resident_id

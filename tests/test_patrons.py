@@ -7,11 +7,10 @@ import datetime as dt
 import pytest
 
 from countylib.auth import verify_password
-from countylib.errors import PermissionDenied, RuleViolation, ValidationError
+from countylib.errors import PermissionDenied, ValidationError
 from countylib.idnumbers import NO_ID, PASSPORT, id_number_hash
 from countylib.patrons import (
     DuplicatePatron,
-    PatronForm,
     PossibleDuplicate,
     name_pinyin,
     register_patron,

@@ -4,7 +4,6 @@ one reader's data, and erasure after the retention period."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 
 import pytest
 from pypdf import PdfReader

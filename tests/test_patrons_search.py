@@ -6,7 +6,6 @@ import datetime as dt
 
 from countylib.patron_search import PatronFilter, list_patrons, search_patrons
 from countylib.patrons import register_patron, renew_card, replace_card, suspend_patron
-from countylib.idnumbers import PASSPORT
 from tests.patron_helpers import child_form, open_loan, register, resident_id
 
 

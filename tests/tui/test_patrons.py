@@ -3,7 +3,6 @@ lost card, return a card — and the refusals on the way, with nothing half-writ
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
