@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.patron_search [--patrons 200000] [--samples 200] [--db PATH]
 
-Uses the shared county dataset (``bench/datasets.py county``) when it has been built;
-otherwise it builds its own file of 200k readers with 20k open and a million past loans
+Uses the shared county dataset (``bench/datasets.py county``) when it has been built for
+this schema (it is only read, never migrated); otherwise it builds its own file of 200k readers with 20k open and a million past loans
 (so the overdue filter meets realistic tables) under the system temp folder, reused on
 later runs. Queries run as an admin (the ID searches need a librarian). Target: p95 ≤ 50 ms.
 """
@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -29,6 +30,7 @@ from countylib.library import initialize_library, make_context, open_db
 from countylib.patron_search import PatronFilter, list_patrons, search_patrons
 from countylib.patrons import name_pinyin
 from models import Bib, CardEvent, Item, Loan, Location, Patron, db
+from models.database import SCHEMA_VERSION
 from models.ids import new_id
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -118,6 +120,14 @@ def _loans(ctx, patron_ids: list[str], rng: random.Random, items: int = 20000, p
             Loan.insert_many([{f: row.get(f) for f in fields} for row in loans[start : start + 5000]]).execute()
 
 
+def _schema_version(path: Path) -> int:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def dataset_path(patrons: int, db_override: Path | None) -> Path:
     if db_override:
         return db_override
@@ -126,7 +136,11 @@ def dataset_path(patrons: int, db_override: Path | None) -> Path:
     except ImportError:
         path_for = None
     if path_for is not None and path_for("county").exists():
-        return path_for("county")  # the shared county set, when someone has built it
+        county = path_for("county")  # the shared county set, when someone has built it
+        if _schema_version(county) == SCHEMA_VERSION:
+            return county
+        # Opening it would migrate the shared cache (and back up 5 GB first): not for a reader.
+        print(f"{county} has an older schema; rebuild it with 'python bench/datasets.py county --rebuild'.")
     return _own_dataset(Path(tempfile.gettempdir()) / f"countylib-bench-patrons-{patrons}.db", patrons)
 
 
