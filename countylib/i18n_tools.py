@@ -48,10 +48,10 @@ def extract() -> dict[str, list[str]]:
         for filename, lineno, message, _comments, _context in extract_from_dir(
             folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            messages = message if isinstance(message, tuple) else (message,)
-            for msgid in messages:
-                if msgid:
-                    found.setdefault(msgid, []).append(f"{package}/{filename}:{lineno}")
+            # ngettext gives (singular, plural): catalogs key both forms by the singular.
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, []).append(f"{package}/{filename}:{lineno}")
     return found
 
 

@@ -27,7 +27,9 @@ from models import (
     DepositLine,
     Event,
     InHouseUse,
+    Item,
     KocExport,
+    Loan,
     Patron,
     PendingChange,
     Registration,
@@ -147,6 +149,10 @@ def _v3_area_tables(database: pw.SqliteDatabase) -> None:
             ShiftAssignment.replaced_by,
         ],
     )
+    # Readers registered before v3 become findable by the last four characters of their ID.
+    database.execute_sql(
+        "UPDATE patron SET id_last4 = upper(substr(id_number, -4)) WHERE id_number <> '' AND id_last4 = ''"
+    )
     database.create_tables(
         [
             InHouseUse,
@@ -164,7 +170,7 @@ def _v3_area_tables(database: pw.SqliteDatabase) -> None:
         ],
         safe=True,
     )
-    for model in (Patron, CardEvent, Volunteer, ShiftAssignment):
+    for model in (Patron, CardEvent, Volunteer, ShiftAssignment, Loan, Item):
         model._schema.create_indexes(safe=True)
 
 

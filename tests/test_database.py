@@ -25,6 +25,13 @@ def _make_v1_file(path):
         " price_cents, marc_format, created_at, updated_at) VALUES ('k1', '', '红楼梦', '曹雪芹', '人民文学出版社',"
         " '1982', '9787020002207', 'I242.4', 'I242.4/1', 5000, '', '2025-01-01', '2025-01-01')"
     )
+    db.execute_sql(
+        "INSERT INTO patron (id, card_number, name, name_pinyin, name_initials, gender, id_type, id_number,"
+        " id_number_hash, id_number_masked, phone, address, category, home_branch_id, status, deposit_cents,"
+        " notes, pin_hash, guardian_name, guardian_phone, guardian_id_number, registered_at, updated_at)"
+        " VALUES ('p1', 'HX0100001', '张三丰', 'zhangsanfeng', 'zsf', 'M', 'resident_id', '61030319800101123x',"
+        " 'h', '6103**********123X', '', '', 'adult', 'b1', 'active', 0, '', '', '', '', '', '2025-01-01', '2025-01-01')"
+    )
     db.close()
 
 
@@ -56,6 +63,8 @@ def test_version_1_file_is_backed_up_then_migrated(tmp_path):
     # Data survives, and the new search index covers the rows that were already there.
     hits = database.execute_sql("SELECT rowid FROM bib_fts WHERE bib_fts MATCH '红楼梦'").fetchall()
     assert len(hits) == 1
+    last4 = database.execute_sql("SELECT id_last4 FROM patron WHERE card_number = 'HX0100001'").fetchone()[0]
+    assert last4 == "123X"
     database.close()
     backups = list((tmp_path / "backups").glob("branch-v1-before-migration-*.db"))
     assert len(backups) == 1
