@@ -19,6 +19,7 @@ id). Only then is the current file renamed aside and the restored one put in its
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -196,13 +197,19 @@ def _folder_error(exc: BaseException, folder: Path) -> DatabaseError:
             "The backup folder {folder} is full. Nothing was written there; free some space or choose another folder.",
             folder=str(folder),
         )
-    if errno == 30 or "readonly" in text or "read-only" in text:
+    read_only = folder.is_dir() and not os.access(folder, os.W_OK)  # a write-protected stick, a CD
+    if errno == 30 or read_only or "readonly" in text or "read-only" in text:
         return DatabaseError("The backup folder {folder} is read-only; choose another folder.", folder=str(folder))
     if errno in (2, 5, 13, 17, 19, 20) or "unable to open" in text:  # ENOENT EIO EACCES EEXIST ENODEV ENOTDIR
         return DatabaseError(
             "The backup folder {folder} cannot be reached or written. Is the USB stick plugged in?", folder=str(folder)
         )
     return DatabaseError("The backup to {folder} failed ({detail}).", folder=str(folder), detail=str(exc))
+
+
+def _discard(part: Path) -> None:
+    with contextlib.suppress(OSError):  # the stick may be gone or read-only by now
+        part.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -268,10 +275,10 @@ def take_backup(
         os.replace(part, target)
         _fsync_dir(folder)
     except (*encryption.DB_ERRORS, OSError) as exc:
-        part.unlink(missing_ok=True)
+        _discard(part)
         raise _folder_error(exc, folder) from exc
     except BaseException:
-        part.unlink(missing_ok=True)
+        _discard(part)
         raise
     kept, removed = rotate(folder, db_path.stem, taken=target)
     size = target.stat().st_size
