@@ -426,7 +426,8 @@ class Fold:
                 note=f"stale change to {p.get('status')} skipped; the copy is {row.status}",
             )
             return
-        self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch, hlc=incoming.event["hlc"])
+        self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch,
+                       hlc=incoming.event["hlc"])
 
     def _stale(self, row: ItemRow, at: dt.datetime, incoming: Incoming) -> bool:
         """The copy's state was set by something later than this event, which did not know it.
@@ -693,7 +694,8 @@ class Fold:
             self.touch("loan", open_loan, scopes)
             if open_loan.patron_id != loan.patron_id:
                 self._flag_two_loans(incoming, item, earlier=open_loan, later=loan)
-        self._set_item(item, status="on_loan", location=p.get("location"), at=at, branch=branch, hlc=incoming.event["hlc"])
+        self._set_item(item, status="on_loan", location=p.get("location"), at=at, branch=branch,
+                       hlc=incoming.event["hlc"])
         self.touch("loan", loan, scopes)
 
     on_loan_published = on_loan_checked_out
@@ -893,7 +895,8 @@ class Fold:
             return
         self._capture(row, p, at, incoming.branch)
         if item is not None:
-            self._set_item(item, status="on_hold_shelf", location=None, at=at, branch=incoming.branch, hlc=incoming.event["hlc"])
+            self._set_item(item, status="on_hold_shelf", location=None, at=at, branch=incoming.branch,
+                           hlc=incoming.event["hlc"])
         self.touch("hold", row, {incoming.branch})
 
     def _capture(self, row: HoldRow, p: dict[str, Any], at: dt.datetime, branch: str) -> None:

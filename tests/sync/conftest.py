@@ -62,12 +62,14 @@ class HubProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log = workdir / f"hub-{self.port}.log"
+        self.start_args: list[str] = []
 
-    def start(self, **env: str) -> HubProcess:
+    def start(self, health_verify: str | bool = True, **env: str) -> HubProcess:
         environment = {**os.environ, **self.env, **env}
         fd = self.sock.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.hub.cli", "serve", "--dsn", self.dsn, "--fd", str(fd), "--log-level", "warning"],
+            [sys.executable, "-m", "sync.hub.cli", "serve", "--dsn", self.dsn, "--fd", str(fd), "--log-level", "warning",
+             *self.start_args],
             cwd=ROOT,
             env=environment,
             pass_fds=[fd],
@@ -79,7 +81,7 @@ class HubProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited: {self.log.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + "/v1/health", timeout=2).status_code == 200:
+                if requests.get(self.url + "/v1/health", timeout=2, verify=health_verify).status_code == 200:
                     return self
             except requests.RequestException:
                 time.sleep(0.1)
@@ -244,6 +246,7 @@ class BranchDB:
     path: Path
     code: str
     clock: SkewedClock = field(default_factory=SkewedClock)
+    initial_events: int = 0  # what setting up the branch recorded (other areas may add events there)
 
     @contextlib.contextmanager
     def use(self) -> Iterator[ServiceContext]:
@@ -281,6 +284,9 @@ def make_branch(tmp_path):
             language="en",
             clock=branch.clock,
         )
+        from models import Outbox
+
+        branch.initial_events = Outbox.select().count()
         made.append(branch)
         return branch
 

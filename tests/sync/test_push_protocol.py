@@ -79,7 +79,7 @@ def test_gap_in_sequence(hub, make_branch):
     a.enroll(hub)
     with a.use() as ctx:
         _some_events(ctx, 2)
-        a.client().sync()  # hub holds seq 1..3 (branch.initialized + 2)
+        a.client().sync()  # the hub holds the set-up events and these two
         _some_events(ctx, 4, prefix="Q")
         pending = list(Outbox.select().where(Outbox.acked_at.is_null()).order_by(Outbox.seq))
         # The hub refuses a batch that skips seqs, and stores none of it.
@@ -87,7 +87,7 @@ def test_gap_in_sequence(hub, make_branch):
         assert refused.status_code == 409
         assert refused.json()["error"] == "gap"
         assert refused.json()["next_expected_seq"] == pending[0].seq
-        assert len(_hub_ids(hub)) == 3
+        assert len(_hub_ids(hub)) == a.initial_events + 2
         # A client that wrongly believes two events were acknowledged resends from the hub's mark.
         Outbox.update(acked_at=dt.datetime(2026, 1, 1)).where(Outbox.id.in_([e.id for e in pending[:2]])).execute()
         a.client().sync()
@@ -126,7 +126,7 @@ def test_seq_reuse_after_branch_restore(hub, make_branch, tmp_path):
         assert {"LOST0000", "LOST0001", "NEW0000", "NEW0001", "NEW0002"} <= cards
     assert summary.pushed == 3
     hub_ids = _hub_ids(hub)
-    assert len(hub_ids) == len(set(hub_ids)) == 1 + 2 + 2 + 3
+    assert len(hub_ids) == len(set(hub_ids)) == a.initial_events + 2 + 2 + 3
 
 
 def test_restored_branch_resends_unsent_events_as_duplicates(hub, make_branch, tmp_path):
@@ -142,8 +142,8 @@ def test_restored_branch_resends_unsent_events_as_duplicates(hub, make_branch, t
         _some_events(ctx, 1, prefix="AFTER")
         summary = a.client().sync()
         assert _unsent() == 0
-    assert summary.duplicates == 3 and summary.pushed == 1
-    assert len(_hub_ids(hub)) == 4
+    assert summary.duplicates == a.initial_events + 2 and summary.pushed == 1
+    assert len(_hub_ids(hub)) == a.initial_events + 3
 
 
 def test_hub_restore_epoch_change(hub, make_branch, tmp_path):
