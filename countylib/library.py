@@ -16,6 +16,7 @@ from countylib.context import ServiceContext
 from countylib.errors import DatabaseError, ValidationError
 from countylib.i18n import LANGUAGES
 from countylib.roles import ADMIN, SYSTEM
+from countylib.rules import DEFAULT_RULES
 from countylib.settings import get_setting
 from models import Branch, CirculationRule, Location, Setting, Staff
 from models.database import DatabaseTooNew, NotACountyLibDatabase, open_database
@@ -87,8 +88,11 @@ def initialize_library(
         Location.create(branch=branch, code=branch_code, name=branch_name.strip(), kind="branch")
         for key, value in (("library_name", library_name.strip()), ("language", language)):
             Setting.insert(key=key, value=value).on_conflict_replace().execute()
-        # The default rule (every branch, category and type) must always exist.
+        # The default rule (every branch, category and type) must always exist; the starting
+        # rules are local configuration like it, not staff actions, so they record no event.
         CirculationRule.create(loan_days=30, max_items=10, renewals=1, renewal_days=30)
+        for values in DEFAULT_RULES:
+            CirculationRule.create(**values)
         ensure_sync_state()
         admin = Staff.create(
             username=admin_user.strip(),

@@ -211,11 +211,9 @@ def _add_places_and_staff(conn: sqlite3.Connection, mint: Minter, rng: random.Ra
 
 
 def _add_rules_and_calendar(conn: sqlite3.Connection, mint: Minter, timeline: Timeline, library: Library, ms: int) -> None:
-    rules = (  # patron category, item type, loan days, items, renewals, renewal days, loanable
-        ("child", None, 20, 5, 1, 20, 1),
-        (None, "reference", 0, 0, 0, 0, 0),
-        (None, "local_history", 0, 0, 0, 0, 0),
-    )
+    # Setting up the library already laid down the starting rules (reference and local
+    # history not for loan, periodicals); the demo adds the children's rule.
+    rules = (("child", None, 20, 5, 1, 20, 1),)  # category, item type, days, items, renewals, renewal days, loanable
     for category, item_type, days, most, renewals, renewal_days, loanable in rules:
         _insert(conn, "circulation_rule", {
             "id": mint(ms), "branch_id": None, "patron_category": category, "item_type": item_type, "loan_days": days,
