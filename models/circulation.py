@@ -23,7 +23,15 @@ class Loan(SyncedModel):
     patron_category = pw.CharField(default="", max_length=24)  # kept for statistics
 
     class Meta:
-        indexes = ((("item", "checked_in_at"), False), (("patron", "checked_in_at"), False))
+        indexes = (
+            (("item", "checked_in_at"), False),
+            (("patron", "checked_in_at"), False),
+            # Reports: a copy's loans and a reader's loans in time order, and the loans of a
+            # place and patron category in time order (counted by range, never sorted).
+            (("item", "checked_out_at"), False),
+            (("patron", "checked_out_at"), False),
+            (("location", "patron_category", "checked_out_at", "renewals"), False),
+        )
 
 
 class Hold(SyncedModel):

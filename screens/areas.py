@@ -42,7 +42,7 @@ AREAS: list[Area] = [
     Area("donations", N_("Donations"), N_("Take in gifts of books, certificates, labels"), "f5", LIBRARIAN, 5, "screens.donations:DonationsScreen"),
     Area("volunteers", N_("Volunteers"), N_("Roster, shifts, hours, recognition"), "f6", VOLUNTEER, 7, "screens.volunteers:VolunteersScreen"),
     Area("events", N_("Events & Attendance"), N_("Activities, registrations, visitor counts, the book van"), "f7", LIBRARIAN, 8, "screens.activities:ActivitiesScreen"),
-    Area("reports", N_("Reports"), N_("Today at a glance, statistics, the annual report"), "f8", LIBRARIAN, 9),
+    Area("reports", N_("Reports"), N_("Today at a glance, statistics, the annual report"), "f8", LIBRARIAN, 9, "screens.reports:ReportsScreen"),
     Area("sync", N_("Sync"), N_("Connection to the central library, conflicts"), "f9", LIBRARIAN, 6, "screens.sync:SyncScreen"),
     Area("settings", N_("Settings"), N_("Language, rules, staff accounts"), "f10", VOLUNTEER, 2, "screens.settings:SettingsScreen"),
 ]

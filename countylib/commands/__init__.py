@@ -31,12 +31,14 @@ from countylib.commands import data  # noqa: E402
 from countylib.commands import later  # noqa: E402
 from countylib.commands import marc  # noqa: E402
 from countylib.commands import printing  # noqa: E402
+from countylib.commands import reports  # noqa: E402
 from countylib.commands import sync  # noqa: E402
 
 COMMAND_MODULES = [
     app,
     data,
     printing,
+    reports,
     marc,
     sync,
     backup,

@@ -12,7 +12,6 @@ import sys
 from countylib.commands import common_options
 
 PLANNED: dict[str, tuple[int, str]] = {
-    "report": (9, "daily, monthly and annual reports"),
 }
 
 
