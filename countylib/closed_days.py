@@ -47,7 +47,8 @@ def closed_days_of_year(branch: Branch, year: int) -> list[ClosedDay]:
 
 def closed_weekday_names() -> list[str]:
     """The weekly closing days of the setting, translated, Monday first."""
-    return [_(WEEKDAY_NAMES[int(w)]) for w in sorted(get_setting("closed_weekdays") or ()) if 0 <= int(w) <= 6]
+    numbers = {int(w) for w in get_setting("closed_weekdays") or () if str(w).strip().isdigit()}
+    return [_(WEEKDAY_NAMES[w]) for w in sorted(numbers) if w <= 6]
 
 
 @service(LIBRARIAN)

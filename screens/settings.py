@@ -4,21 +4,36 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalGroup, VerticalScroll
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from countylib.auth import list_staff
-from countylib.i18n import LANGUAGE_NAMES, _, current_language
-from countylib.roles import ADMIN, ROLE_NAMES
+from countylib.i18n import LANGUAGE_NAMES, N_, _, current_language
+from countylib.roles import ADMIN, LIBRARIAN, ROLE_NAMES
 from countylib.errors import CountyLibError
 from countylib.settings import change_setting, format_setting_value, get_setting, load_area_settings
 from screens.about import AboutScreen
 from screens.base import AreaScreen
+from screens.closed_days import ClosedDaysScreen
+from screens.rules import RulesScreen
 from screens.setting_edit import SettingEditScreen
+from screens.staff import StaffScreen
+
+
+def staff_rows() -> list[tuple[str, ...]]:
+    return [
+        (s.username, s.display_name, _(ROLE_NAMES[s.role]), _("yes") if s.active else _("no")) for s in list_staff()
+    ]
 
 
 class SettingsScreen(AreaScreen):
     CSS_PATH = "settings.tcss"
+    BINDINGS = [
+        Binding("ctrl+r", "open_rules", N_("Lending rules"), id="settings.rules"),
+        Binding("ctrl+d", "open_closed_days", N_("Closed days"), id="settings.closed_days"),
+        Binding("ctrl+u", "open_staff", N_("Staff accounts"), id="settings.staff"),
+    ]
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="settings"):
@@ -31,6 +46,10 @@ class SettingsScreen(AreaScreen):
                     allow_blank=False,
                     id="language",
                 )
+            with HorizontalGroup(id="admin-buttons"):
+                yield Button(_("Lending rules"), id="open-rules")
+                yield Button(_("Closed days"), id="open-closed-days")
+                yield Button(_("Staff accounts"), id="open-staff")
             yield Static(_("Library settings"), classes="section")
             yield Static(_("Enter on a row changes it (most settings need an administrator)."), classes="hint")
             table = DataTable(id="settings-table", cursor_type="row")
@@ -42,12 +61,7 @@ class SettingsScreen(AreaScreen):
                 yield Static(_("Staff accounts"), classes="section")
                 staff = DataTable(id="staff-table", cursor_type="row")
                 staff.add_columns(_("User name"), _("Name"), _("Role"), _("Active"))
-                staff.add_rows(
-                    [
-                        (s.username, s.display_name, _(ROLE_NAMES[s.role]), _("yes") if s.active else _("no"))
-                        for s in list_staff()
-                    ]
-                )
+                staff.add_rows(staff_rows())
                 yield staff
             yield Button(_("About CountyLib"), id="about")
 
@@ -72,6 +86,39 @@ class SettingsScreen(AreaScreen):
             self.notify(_("Saved."))
 
         self.app.push_screen(SettingEditScreen(key), changed)
+
+    def open_admin_screen(self, role: str, screen: AreaScreen) -> None:
+        """Rules and closed days need a librarian, staff accounts an administrator (the
+        services check again); anyone else gets the reason instead of the screen."""
+        try:
+            self.ctx.require(role)
+        except CountyLibError as exc:
+            self.notify(exc.message, severity="error")
+            self.app.bell()
+            return
+        self.app.push_screen(screen, self.refresh_staff)
+
+    @on(Button.Pressed, "#open-rules")
+    def action_open_rules(self) -> None:
+        self.open_admin_screen(LIBRARIAN, RulesScreen(self.ctx))
+
+    @on(Button.Pressed, "#open-closed-days")
+    def action_open_closed_days(self) -> None:
+        self.open_admin_screen(LIBRARIAN, ClosedDaysScreen(self.ctx))
+
+    @on(Button.Pressed, "#open-staff")
+    def action_open_staff(self) -> None:
+        self.open_admin_screen(ADMIN, StaffScreen(self.ctx))
+
+    @on(DataTable.RowSelected, "#staff-table")
+    def open_staff_account(self, event: DataTable.RowSelected) -> None:
+        username = str(event.data_table.get_row(event.row_key)[0])
+        self.open_admin_screen(ADMIN, StaffScreen(self.ctx, username))
+
+    def refresh_staff(self, _result: object = None) -> None:
+        for table in self.query("#staff-table").results(DataTable):
+            table.clear()
+            table.add_rows(staff_rows())
 
     @on(Button.Pressed, "#about")
     def show_about(self) -> None:
