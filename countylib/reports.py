@@ -14,6 +14,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from countylib.activities import TYPE_NAMES
 from countylib.clc import TOP_CLASSES
@@ -615,26 +617,48 @@ def donations(ctx: ServiceContext, period: Period) -> Donations:
 # -- whole reports ----------------------------------------------------------------------------
 
 
+def _titles_beside(ctx: ServiceContext, period: Period, pool: ThreadPoolExecutor) -> Callable[[], TitleFigures]:
+    """Start the pass over every copy (classes, titles, weeding: most of a big report's work) on
+    a second connection in another thread, so a second core adds it up while this connection
+    does the rest; SQLite lets go of Python while it reads. Inside an open transaction (whose
+    rows another connection cannot see) or on an in-memory database it runs here instead."""
+    if ctx.db.in_transaction() or ctx.db.database == ":memory:":
+        figures = titles(ctx, period)
+        return lambda: figures
+
+    def on_own_connection() -> TitleFigures:
+        with ctx.db.connection_context():
+            return titles(ctx, period)
+
+    return pool.submit(on_own_connection).result
+
+
 def period_report(ctx: ServiceContext, period: Period, *, internal: bool = False) -> PeriodReport:
-    """Every section over one period, read in one transaction so the figures agree."""
+    """Every section over one period. The sections other than titles are read in one
+    transaction, so their figures agree; titles are read at the same moment beside them."""
     ctx.require(LIBRARIAN)
     place = _place(period)
-    with ctx.db.atomic():
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-titles") as pool:
+        title_figures = _titles_beside(ctx, period, pool)
+        with ctx.db.atomic():
+            sections = dict(
+                glance=glance(ctx, period),
+                circulation=circulation(ctx, period),
+                readers=readers(ctx, period, internal=internal),
+                collection=collection(ctx, period),
+                patrons=patrons(ctx, period),
+                activities=activities(ctx, period),
+                volunteers=volunteers(ctx, period),
+                donations=donations(ctx, period),
+            )
         return PeriodReport(
             library_name=ctx.branch.library_name or get_setting("library_name"),
             period=period,
             place_name=place.name if place else "",
-            glance=glance(ctx, period),
-            circulation=circulation(ctx, period),
-            titles=titles(ctx, period),
-            readers=readers(ctx, period, internal=internal),
-            collection=collection(ctx, period),
-            patrons=patrons(ctx, period),
-            activities=activities(ctx, period),
-            volunteers=volunteers(ctx, period),
-            donations=donations(ctx, period),
+            titles=title_figures(),
             turnover_target=float(get_setting("reports.turnover_target")),
             made_on=ctx.clock.today(),
+            **sections,
         )
 
 
@@ -700,9 +724,8 @@ def annual_report(ctx: ServiceContext, year: int, *, language: str | None = None
     """The year's report, last year's totals beside it, and next year's targets."""
     ctx.require(LIBRARIAN)
     period = Period.year(year)
-    with ctx.db.atomic():
-        report = period_report(ctx, period)
-        last_year = glance(ctx, Period.year(year - 1))
+    report = period_report(ctx, period)
+    last_year = glance(ctx, Period.year(year - 1))
     return AnnualReport(
         year=year,
         language=language or get_setting("reports.annual_language"),
