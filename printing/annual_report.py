@@ -542,7 +542,7 @@ def annual_story(annual: AnnualReport, words: Words, look: Look) -> list[Flowabl
         data_table(tables["weeding"], w, look, limit=WEEDING_SHOWN),
     ]
     if ti.weeding_count > WEEDING_SHOWN:
-        story.append(_p(w._("The full list is in the CSV export of this report."), look.note))
+        story.append(_p(w._("{more} more titles are not listed here.").format(more=w.number(ti.weeding_count - WEEDING_SHOWN)), look.note))
     story.append(PageBreak())
 
     # Readers' cards and visits

@@ -138,6 +138,7 @@ class ReportsScreen(AreaScreen):
         super().__init__(ctx, **kwargs)
         self.report: PeriodReport | None = None
         self.tables: list[Table] = []
+        self.requested: tuple[Period, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
         today = self.ctx.clock.today()
@@ -167,7 +168,7 @@ class ReportsScreen(AreaScreen):
 
     def on_mount(self) -> None:
         self.load_glances()
-        self.action_refresh()
+        self.refresh_report(force=False)
 
     # -- the period ------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class ReportsScreen(AreaScreen):
         start, end = preset_period(str(event.value), self.ctx.clock.today())
         self.query_one("#report-from", Input).value = start.isoformat()
         self.query_one("#report-to", Input).value = end.isoformat()
-        self.action_refresh()
+        self.refresh_report(force=False)
 
     @on(Input.Changed, "#report-from")
     @on(Input.Changed, "#report-to")
@@ -201,17 +202,30 @@ class ReportsScreen(AreaScreen):
     @on(Input.Submitted, "#report-from")
     @on(Input.Submitted, "#report-to")
     @on(Button.Pressed, "#report-show")
+    def action_refresh(self) -> None:
+        self.load_glances()
+        self.refresh_report(force=True)
+
     @on(Select.Changed, "#report-place")
     @on(Checkbox.Changed, "#report-internal")
-    def action_refresh(self) -> None:
+    def choice_changed(self) -> None:
+        self.refresh_report(force=False)
+
+    def refresh_report(self, *, force: bool) -> None:
+        """Add up the chosen period again: always when asked, else only when the choice changed
+        (widgets announce their first value too, and a county's year takes seconds)."""
         try:
             period = self.chosen_period()
         except CountyLibError as exc:
             self.say(exc.message, error=True)
             return
+        internal = self.query_one("#report-internal", Checkbox).value
+        if not force and (period, internal) == self.requested:
+            return
+        self.requested = (period, internal)
         self.say(_("Adding up the figures…"))
         self.query_one("#report-tabs", TabbedContent).loading = True
-        self.load_report(period, self.query_one("#report-internal", Checkbox).value)
+        self.load_report(period, internal)
 
     # -- workers -----------------------------------------------------------------------------
 
