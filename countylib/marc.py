@@ -30,6 +30,7 @@ from typing import BinaryIO
 from countylib.errors import ValidationError
 from countylib.i18n import N_
 from countylib.isbn import find_isbn, hyphenate
+from countylib.isbn import normalize as normalize_isbn
 
 MARC21 = "marc21"
 UNIMARC = "unimarc"
@@ -54,6 +55,7 @@ _HIGH = re.compile(rb"[\x80-\xff]")
 _DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}\d{9})*")
 _ENTRY = re.compile(rb"([0-9A-Za-z]{3})(\d{4})(\d{5})")
 _PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x20 for b in range(256))
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _STDERR_LOCK = threading.Lock()
 _NCR = re.compile(r"&#x([0-9A-Fa-f]{2,6});")
 _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -695,11 +697,25 @@ def _call_number(class_part: str, item_part: str, clc: str) -> str:
     return f"{class_part}/{item_part}" if is_clc else f"{class_part} {item_part}"
 
 
-def _first(values: Iterable[str]) -> str:
-    for value in values:
-        if value:
-            return value
+def _isbn_in(fields: list[Field]) -> str:
+    """The first valid ISBN in the fields' $a (020 or 010), '' when none is valid."""
+    for f in fields:
+        for code, value in f.subfields:
+            if code == "a":
+                found = normalize_isbn(value) or find_isbn(value)
+                if found:
+                    return found
     return ""
+
+
+def _price_in(fields: list[Field], price_code: str) -> int:
+    for f in fields:
+        for code, value in f.subfields:
+            if code == price_code:
+                cents = parse_price(value)
+                if cents:
+                    return cents
+    return 0
 
 
 def map_record(record: MarcRecord) -> BibFields:
@@ -731,13 +747,14 @@ def _map_marc21(record: MarcRecord) -> BibFields:
     if not year:
         fixed = record.control("008")
         year = fixed[7:11] if fixed[7:11].isdigit() else ""
-    isbn = _first(find_isbn(v) for f in record.get_fields("020") for v in f.all("a"))
-    price = _first(parse_price(v) or "" for f in record.get_fields("020", "365") for v in f.all("c" if f.tag == "020" else "b"))
-    clc = _first(
-        clean(f.get("a")).replace(" ", "")
-        for f in record.get_fields("084")
-        if f.get("2").strip().lower().startswith("clc")
-    )
+    isbn = _isbn_in(record.get_fields("020"))
+    price = _price_in(record.get_fields("020"), "c") or _price_in(record.get_fields("365"), "b")
+    clc = ""
+    for f in record.get_fields("084"):
+        if f.get("2").strip().lower().startswith("clc"):
+            clc = clean(f.get("a")).replace(" ", "")
+            if clc:
+                break
     call = ""
     for f in record.get_fields("090", "099"):
         call = call or _call_number(clean(f.get("a")), clean(f.get("b")), clc)
@@ -756,7 +773,7 @@ def _map_marc21(record: MarcRecord) -> BibFields:
         isbn=isbn,
         clc_class=clc,
         call_number=call,
-        price_cents=int(price or 0),
+        price_cents=price,
     )
 
 
@@ -772,7 +789,7 @@ def _map_unimarc(record: MarcRecord) -> BibFields:
         for f in record.get_fields(*tags):
             name = clean(f.get("a"))
             rest = clean(f.get("b")).lstrip(" ,")
-            name = f"{name}, {rest}" if name and rest and not re.search(r"[\u4e00-\u9fff]", name) else name
+            name = f"{name}, {rest}" if name and rest and not _HAN.search(name) else name
             if name and name not in names:
                 names.append(name)
         if names:
@@ -786,22 +803,36 @@ def _map_unimarc(record: MarcRecord) -> BibFields:
     if not year:
         coded = (record.first("100") or Field("100")).get("a")
         year = coded[9:13] if coded[9:13].isdigit() else ""
-    isbn = _first(find_isbn(v) for f in record.get_fields("010") for v in f.all("a"))
-    price = _first(parse_price(v) or "" for f in record.get_fields("010") for v in f.all("d"))
-    clc = _first(clean(f.get("a")).replace(" ", "") for f in record.get_fields("690"))
-    clc = clc or _first(
-        clean(f.get("a")).replace(" ", "") for f in record.get_fields("686") if f.get("2").lower().startswith("clc")
-    )
+    isbn = _isbn_in(record.get_fields("010"))
+    price = _price_in(record.get_fields("010"), "d")
+    clc = ""
+    for f in record.get_fields("690"):
+        clc = clean(f.get("a")).replace(" ", "")
+        if clc:
+            break
+    if not clc:
+        for f in record.get_fields("686"):
+            if f.get("2").lower().startswith("clc"):
+                clc = clean(f.get("a")).replace(" ", "")
+                break
     # 090 is the record's own call number (dp2 adds the whole of it in $u); 905 the copies'.
     call = ""
     for f in record.get_fields("090"):
         if f.get("a").strip().isdigit():
             continue  # Koha keeps its record number in 090, not a call number
-        call = call or clean(f.get("u")) or _call_number(clean(f.get("a")), clean(f.get("b")), clc or f.get("a"))
-    for f in record.get_fields("905"):
-        call = call or clean(f.get("s")) or _call_number(clean(f.get("d")), clean(f.get("e")), clc or f.get("d"))
-    for f in record.get_fields("995"):
-        call = call or clean(f.get("k"))
+        call = clean(f.get("u")) or _call_number(clean(f.get("a")), clean(f.get("b")), clc or f.get("a"))
+        if call:
+            break
+    if not call:
+        for f in record.get_fields("905"):
+            call = clean(f.get("s")) or _call_number(clean(f.get("d")), clean(f.get("e")), clc or f.get("d"))
+            if call:
+                break
+    if not call:
+        for f in record.get_fields("995"):
+            call = clean(f.get("k"))
+            if call:
+                break
     return BibFields(
         control_number=record.control("001").strip(),
         title=title,
@@ -811,7 +842,7 @@ def _map_unimarc(record: MarcRecord) -> BibFields:
         isbn=isbn,
         clc_class=clc,
         call_number=call,
-        price_cents=int(price or 0),
+        price_cents=price,
     )
 
 

@@ -14,6 +14,7 @@ the finished batches, and running the same file again completes the rest.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from models.ids import new_id
 from sync.hlc import HybridClock
 from sync.outbox import EVENT_SCHEMA_VERSION, OutboxMisuse
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 MAX_LISTED = 1000  # skipped records kept for the report; beyond that they are only counted
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
@@ -210,23 +211,31 @@ class _Seen:
         self.db = ctx.db
 
     def __enter__(self) -> _Seen:
-        self.db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS marc_import_seen (bib_id TEXT PRIMARY KEY, position INTEGER)")
+        # Keyed by 63 bits of a hash of the id: an integer key is SQLite's fastest table.
+        self.db.execute_sql("CREATE TEMP TABLE IF NOT EXISTS marc_import_seen (key INTEGER PRIMARY KEY, position INTEGER)")
         self.db.execute_sql("DELETE FROM temp.marc_import_seen")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.db.execute_sql("DROP TABLE IF EXISTS temp.marc_import_seen")
 
+    @staticmethod
+    def _key(bib_id: str) -> int:
+        digest = hashlib.blake2b(bib_id.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
     def earlier(self, bib_ids: list[str]) -> dict[str, int]:
         if not bib_ids:
             return {}
-        marks = ", ".join("?" * len(bib_ids))
-        sql = f"SELECT bib_id, position FROM temp.marc_import_seen WHERE bib_id IN ({marks})"
-        return dict(self.db.execute_sql(sql, bib_ids).fetchall())
+        keys = {self._key(bib_id): bib_id for bib_id in bib_ids}
+        marks = ", ".join("?" * len(keys))
+        sql = f"SELECT key, position FROM temp.marc_import_seen WHERE key IN ({marks})"
+        return {keys[key]: position for key, position in self.db.execute_sql(sql, list(keys)).fetchall()}
 
     def add(self, positions: dict[str, int]) -> None:
         self.db.cursor().executemany(
-            "INSERT OR IGNORE INTO temp.marc_import_seen (bib_id, position) VALUES (?, ?)", list(positions.items())
+            "INSERT OR IGNORE INTO temp.marc_import_seen (key, position) VALUES (?, ?)",
+            [(self._key(bib_id), position) for bib_id, position in positions.items()],
         )
 
 

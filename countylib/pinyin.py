@@ -44,11 +44,13 @@ class _Tables:
 
         self.reading: dict[int, str] = {}
         self.polyphones: set[str] = set()
+        self.all_readings: dict[str, list[str]] = {}  # polyphones only
         for code, readings in PINYIN_DICT.items():
             plain = [r.translate(_TONES) for r in readings.split(",")]
             self.reading[code] = plain[0]
             if len(set(plain)) > 1:
                 self.polyphones.add(chr(code))
+                self.all_readings[chr(code)] = list(dict.fromkeys(plain))
         # Only phrases that settle a polyphone matter; the rest read as their characters.
         self.phrases: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
@@ -116,3 +118,17 @@ def pinyin_text(title: str, author: str = "") -> str:
             words.append("".join(parts))
             words.append("".join(p[0] for p in parts))
     return " ".join(w for w in words if w)
+
+
+def spellings(han: str, most: int = 16) -> list[str]:
+    """Every way the Han text may be spelt in pinyin (polyphones read each way), at most ``most``.
+
+    A word searched on its own has no context to settle 长 or 行, while the title it sits in
+    did; trying each reading finds it whichever way the title was read.
+    """
+    tables = _tables()
+    found = [""]
+    for char in han:
+        options = tables.all_readings.get(char) or [tables.reading.get(ord(char), "")]
+        found = [f + o for f in found for o in options][:most]
+    return [f for f in dict.fromkeys(found) if f]

@@ -28,6 +28,7 @@ CANDIDATES = 2000
 PAGE = 20
 _CALL_NUMBER = re.compile(r"^[A-Z]{1,2}\d[0-9A-Za-z.\-=:()\"<>+]*(?:/[0-9A-Za-z.\-:()]+)?$")
 _SPACES = re.compile(r"\s+")
+_HAN_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 _BIB_COLUMNS = "b.id, b.title, b.author, b.publisher, b.year, b.isbn, b.clc_class, b.call_number, b.price_cents"
 # Shelf order in SQL: the class part as text, then the book number (种次号) as a number,
 # so I242.4/3 comes before I242.4/12.
@@ -134,6 +135,8 @@ def search_catalogue(query: str, *, limit: int = PAGE, offset: int = 0) -> Searc
         terms = text.split(" ")
         if any(len(t) >= 3 for t in terms):
             kind, rows = "text", _by_text(text, terms, limit + 1, offset)
+        elif all(_HAN_ONLY.match(t) for t in terms) and _spelt(terms):
+            kind, rows = "short", _by_han_pinyin(terms, _spelt(terms), limit + 1, offset)
         else:
             kind, rows = "short", _by_like(terms, limit + 1, offset)
     hits = [Hit(*row[:9]) for row in rows[:limit]]
@@ -197,6 +200,36 @@ def _by_text(text: str, terms: list[str], limit: int, offset: int) -> list[tuple
                  ELSE 4 END AS score
         FROM candidates c JOIN bib b ON b.rowid = c.rowid
         WHERE 1 {"".join(short_filters)}
+        ORDER BY score, length(b.title), b.title LIMIT :limit OFFSET :offset"""
+    return db.execute_sql(sql, params).fetchall()
+
+
+def _spelt(terms: list[str]) -> list[list[str]] | None:
+    """The pinyin spellings of each term, when every one is long enough for trigrams."""
+    from countylib.pinyin import spellings
+
+    spelt = [spellings(t) for t in terms]
+    return spelt if all(s and min(len(x) for x in s) >= 3 for s in spelt) else None
+
+
+def _by_han_pinyin(terms: list[str], spelt: list[list[str]], limit: int, offset: int) -> list[tuple]:
+    """One or two Han characters: too short for trigrams, but their pinyin is not.
+
+    路遥 is looked for as "luyao" in the pinyin column (every reading of a polyphone), and
+    the rows found are then checked for the characters themselves.
+    """
+    match = " AND ".join("pinyin : (" + " OR ".join(_fts_phrase(s) for s in spellings) + ")" for spellings in spelt)
+    params: dict[str, object] = {"match": match, "limit": limit, "offset": offset}
+    checks = []
+    for n, term in enumerate(terms):
+        params[f"t{n}"] = term
+        checks.append(f" AND (instr(b.title, :t{n}) OR instr(b.author, :t{n}))")
+    sql = f"""
+        WITH candidates AS (SELECT rowid FROM bib_fts WHERE bib_fts MATCH :match LIMIT {CANDIDATES})
+        SELECT {_BIB_COLUMNS},
+            CASE WHEN b.title = :t0 OR b.author = :t0 THEN 0 WHEN instr(b.title, :t0) = 1 THEN 1 ELSE 2 END AS score
+        FROM candidates c JOIN bib b ON b.rowid = c.rowid
+        WHERE 1 {"".join(checks)}
         ORDER BY score, length(b.title), b.title LIMIT :limit OFFSET :offset"""
     return db.execute_sql(sql, params).fetchall()
 
