@@ -22,8 +22,26 @@ from models import Branch, Calendar
 # Far enough for any loan period; a calendar with no open day in it is a mistake to report.
 HORIZON_DAYS = 400
 
+def parse_weekdays(text: str) -> list[int]:
+    """ "0, 6" → [0, 6]: weekday numbers, Monday = 0."""
+    days = []
+    for part in text.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) > 6:
+            raise ValidationError("{text} is not a weekday number (0 = Monday … 6 = Sunday).", text=part)
+        days.append(int(part))
+    return sorted(set(days))
+
+
 register_settings(
-    SettingSpec("closed_weekdays", [], N_("Weekdays the library is always closed (0 = Monday … 6 = Sunday)")),
+    SettingSpec(
+        "closed_weekdays",
+        [],
+        N_("Weekdays the library is always closed (0 = Monday … 6 = Sunday)"),
+        parse=parse_weekdays,
+    ),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,9 @@ class SettingSpec:
     label: str
     min_role: str = ADMIN
     choices: tuple[Any, ...] = ()
+    # Turns typed text into the value, raising ValidationError; for values the default's
+    # shape cannot describe (e.g. a list of weekday numbers).
+    parse: Callable[[str], Any] | None = None
 
 
 SPECS: dict[str, SettingSpec] = {}
@@ -98,6 +102,8 @@ def parse_setting_value(key: str, text: str) -> Any:
     if spec is None:
         raise ValidationError("There is no setting called {key}.", key=key)
     text = text.strip()
+    if spec.parse is not None:
+        return spec.parse(text)
     default = spec.default
     try:
         if isinstance(default, bool):

@@ -107,3 +107,12 @@ def test_typed_setting_values_take_the_shape_of_their_default(library):
     for key, text in (("idle_lock_minutes", "ten"), ("fines_enabled", "maybe"), ("timezone", "Mars/Base")):
         with pytest.raises(ValidationError):
             parse_setting_value(key, text)
+
+
+def test_weekday_setting_takes_numbers_only(library):
+    from countylib.settings import load_area_settings, parse_setting_value
+
+    load_area_settings()
+    assert parse_setting_value("closed_weekdays", "6, 0，6") == [0, 6]
+    with pytest.raises(ValidationError, match="not a weekday number"):
+        parse_setting_value("closed_weekdays", "Monday")
