@@ -28,6 +28,7 @@ from countylib.library import is_initialized, make_context, open_db
 from countylib.roles import ROLE_NAMES, Actor
 from countylib.settings import change_setting, get_setting
 from models import SyncState
+from screens.about import AboutScreen
 from screens.areas import AREAS, AREAS_BY_ID, Area
 from screens.home import HomeScreen
 from screens.i18n import translate_bindings
@@ -153,6 +154,7 @@ class CountyLibApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand(_("About CountyLib"), _("Version, data folder, log folder, licence"), self.action_about)
         if self.signed_in_actor is None or self._locked:
             return
         for area in AREAS:
@@ -160,6 +162,9 @@ class CountyLibApp(App[None]):
                 yield SystemCommand(_(area.title), _(area.help), lambda a=area.id: self.open_area(a))
         yield SystemCommand(_("Lock"), _("Lock the screen until the password is typed"), self.action_lock)
         yield SystemCommand(_("Sign out"), _("End this session; the next person signs in"), self.action_sign_out)
+
+    def action_about(self) -> None:
+        self.push_screen(AboutScreen(self.database.database))
 
     # -- idle lock ---------------------------------------------------------------------
 
