@@ -170,7 +170,7 @@ def _v3_area_tables(database: pw.SqliteDatabase) -> None:
         ],
         safe=True,
     )
-    for model in (Patron, CardEvent, Volunteer, ShiftAssignment, Loan, Item):
+    for model in (Patron, CardEvent, Volunteer, ShiftAssignment, Loan, Item, Bib):
         model._schema.create_indexes(safe=True)
 
 
