@@ -30,7 +30,7 @@ KIND_NAMES = {
     "isbn": N_("ISBN"),
     "call_number": N_("Call number"),
     "text": N_("Title, author, publisher or pinyin"),
-    "short": N_("Short words (slower search)"),
+    "short": N_("One or two characters"),
 }
 # (msgid, width in cells) of the columns after the title.
 COLUMNS = (
