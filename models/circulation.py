@@ -11,15 +11,17 @@ from models.patrons import Patron
 
 
 class Loan(SyncedModel):
-    item = pw.ForeignKeyField(Item, backref="loans")
-    patron = pw.ForeignKeyField(Patron, null=True, backref="loans")  # null once anonymised
-    location = pw.ForeignKeyField(Location, backref="loans")  # where it was lent
+    # No single-column indexes on item, patron, location and staff: the composite indexes
+    # below start with them, and every index costs each check-out a write.
+    item = pw.ForeignKeyField(Item, backref="loans", index=False)
+    patron = pw.ForeignKeyField(Patron, null=True, backref="loans", index=False)  # null once anonymised
+    location = pw.ForeignKeyField(Location, backref="loans", index=False)  # where it was lent
     checked_out_at = pw.DateTimeField(default=utcnow, index=True)
     due_date = pw.DateField(index=True)  # a local date: due by the end of that day
     renewals = pw.SmallIntegerField(default=0)
     checked_in_at = pw.DateTimeField(null=True, index=True)
     checkin_location = pw.ForeignKeyField(Location, null=True, backref="returns")
-    staff = pw.ForeignKeyField(Staff, null=True)
+    staff = pw.ForeignKeyField(Staff, null=True, index=False)
     patron_category = pw.CharField(default="", max_length=24)  # kept for statistics
 
     class Meta:

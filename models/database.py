@@ -170,6 +170,8 @@ def _v3_area_tables(database: pw.SqliteDatabase) -> None:
         ],
         safe=True,
     )
+    for name in ("loan_item_id", "loan_patron_id", "loan_location_id", "loan_staff_id"):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')  # covered by the composites
     for model in (Patron, CardEvent, Volunteer, ShiftAssignment, Loan, Item, Bib):
         model._schema.create_indexes(safe=True)
 
