@@ -44,6 +44,16 @@ DB_OPERATIONAL_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalErr
 _passphrase: str | None = None  # this process's key, from the prompt at start
 
 
+class EncryptedFileError(DatabaseError):
+    """Refusals about an encrypted file."""
+
+
+class PassphraseNeeded(EncryptedFileError):
+    """An encrypted file, and no passphrase yet. Raised inside peewee's connect, which maps
+    an error whose class or first base is named like a DB-API error (DatabaseError) to its
+    own: hence the extra level, so this one reaches the caller as it is."""
+
+
 def available() -> bool:
     return sqlcipher is not None
 
@@ -72,7 +82,7 @@ def connect(path: str | Path, *, timeout: float = 30, passphrase: str | None = N
     _require_driver()
     key = passphrase if passphrase is not None else _passphrase
     if key is None:
-        raise DatabaseError("{path} is encrypted; type its passphrase when CountyLib starts.", path=str(path))
+        raise PassphraseNeeded("{path} is encrypted; type its passphrase when CountyLib starts.", path=str(path))
     conn = sqlcipher.connect(str(path), timeout=timeout, isolation_level=None)
     conn.execute(f"PRAGMA key = {_quote(key)}")
     return conn
