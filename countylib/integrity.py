@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from countylib.i18n import _, ngettext
+from countylib.i18n import N_, _, ngettext
 from models.base import db as default_db
 
 EXAMPLES = 10  # rows named per problem
@@ -84,14 +84,18 @@ def check_sqlite(database: pw.SqliteDatabase, report: CheckReport, *, quick: boo
     result = [r[0] for r in _rows(database, f"PRAGMA {pragma}")]
     report.checks.append(_("quick check") if quick else _("integrity"))
     if result != ["ok"]:
-        report.problems.append(Problem("integrity", "SQLite reports damage: {detail}", {"detail": _examples(result)}))
+        report.problems.append(Problem("integrity", N_("SQLite reports damage: {detail}"), {"detail": _examples(result)}))
         return
     fk = _rows(database, "PRAGMA foreign_key_check")
     report.checks.append(_("foreign keys"))
     if fk:
         tables = sorted({f"{r[0]}→{r[2]}" for r in fk})
         report.problems.append(
-            Problem("foreign_keys", "{n} rows point at rows that do not exist ({tables}).", {"n": len(fk), "tables": _examples(tables)})
+            Problem(
+                "foreign_keys",
+                N_("{n} rows point at rows that do not exist ({tables})."),
+                {"n": len(fk), "tables": _examples(tables)},
+            )
         )
 
 
@@ -109,7 +113,7 @@ def check_loans(database: pw.SqliteDatabase, report: CheckReport) -> None:
         report.problems.append(
             Problem(
                 "loans",
-                "{n} items are marked on loan without exactly one open loan: {items}",
+                N_("{n} items are marked on loan without exactly one open loan: {items}"),
                 {"n": len(wrong_count), "items": _examples(f"{b} ({n})" for b, n in wrong_count)},
             )
         )
@@ -124,7 +128,7 @@ def check_loans(database: pw.SqliteDatabase, report: CheckReport) -> None:
         report.problems.append(
             Problem(
                 "loans",
-                "{n} items have an open loan but are not on loan: {items}",
+                N_("{n} items have an open loan but are not on loan: {items}"),
                 {"n": len(stray), "items": _examples(f"{b} ({s})" for b, s in stray)},
             )
         )
@@ -135,7 +139,11 @@ def check_loans(database: pw.SqliteDatabase, report: CheckReport) -> None:
     )
     if doubled:
         report.problems.append(
-            Problem("loans", "{n} items have more than one open loan: {items}", {"n": len(doubled), "items": _examples(b for (b,) in doubled)})
+            Problem(
+                "loans",
+                N_("{n} items have more than one open loan: {items}"),
+                {"n": len(doubled), "items": _examples(b for (b,) in doubled)},
+            )
         )
 
 
@@ -149,13 +157,13 @@ def check_outbox(database: pw.SqliteDatabase, report: CheckReport) -> None:
             report.problems.append(
                 Problem(
                     "outbox",
-                    "Sync epoch {epoch} has gaps in its sequence: {count} events numbered {low} to {high}.",
+                    N_("Sync epoch {epoch} has gaps in its sequence: {count} events numbered {low} to {high}."),
                     {"epoch": epoch, "count": count, "low": low, "high": high},
                 )
             )
     state = _rows(database, "SELECT epoch, next_seq FROM sync_state WHERE id = 1")
     if not state:
-        report.problems.append(Problem("outbox", "This database has no sync identity (sync_state is empty)."))
+        report.problems.append(Problem("outbox", N_("This database has no sync identity (sync_state is empty).")))
         return
     epoch, next_seq = state[0]
     current = next((e for e in epochs if e[0] == epoch), None)
@@ -163,7 +171,7 @@ def check_outbox(database: pw.SqliteDatabase, report: CheckReport) -> None:
         report.problems.append(
             Problem(
                 "outbox",
-                "The next sync sequence number is {next_seq}, but the last event of this epoch has {high}.",
+                N_("The next sync sequence number is {next_seq}, but the last event of this epoch has {high}."),
                 {"next_seq": next_seq, "high": current[2]},
             )
         )
@@ -187,11 +195,11 @@ def check_search_index(database: pw.SqliteDatabase, report: CheckReport, *, repa
             report.checks[-1] = _("search index (not checked: read-only)")
             return
     if not repair:
-        report.problems.append(Problem("search_index", "The catalogue search index disagrees with the catalogue."))
+        report.problems.append(Problem("search_index", N_("The catalogue search index disagrees with the catalogue.")))
         return
     with database.atomic():
         database.execute_sql("INSERT INTO bib_fts(bib_fts) VALUES ('rebuild')")
-    report.repaired.append(Problem("search_index", "The catalogue search index was out of step and has been rebuilt."))
+    report.repaired.append(Problem("search_index", N_("The catalogue search index was out of step and has been rebuilt.")))
 
 
 def check(database: pw.SqliteDatabase | None = None, *, quick: bool = False, repair: bool = True) -> CheckReport:
@@ -206,5 +214,5 @@ def check(database: pw.SqliteDatabase | None = None, *, quick: bool = False, rep
         check_outbox(database, report)
         check_search_index(database, report, repair=repair)
     except pw.DatabaseError as exc:  # damage the quick check did not reach
-        report.problems.append(Problem("integrity", "SQLite reports damage: {detail}", {"detail": str(exc)}))
+        report.problems.append(Problem("integrity", N_("SQLite reports damage: {detail}"), {"detail": str(exc)}))
     return report
