@@ -104,3 +104,22 @@ def test_refusals(library, db_path):
         other.kill()
         other.wait()
     assert not encryption.is_encrypted(db_path)
+
+
+def test_encrypt_and_check_commands(library, db_path, monkeypatch, capsys):
+    from countylib.cli import main
+
+    db.close()
+    answers = iter([PASSPHRASE, "something else"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["encrypt", "--db", str(db_path)]) == 1
+    assert "passphrases differ" in capsys.readouterr().err and not encryption.is_encrypted(db_path)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSPHRASE)
+    assert main(["encrypt", "--db", str(db_path)]) == 0
+    assert encryption.is_encrypted(db_path) and capsys.readouterr().out.startswith("encrypted ")
+    encryption.forget_passphrase()
+    assert main(["check", "--db", str(db_path)]) == 0  # asks for the passphrase
+    assert capsys.readouterr().out.startswith("Database OK")
+    db.close()
+    assert main(["decrypt", "--db", str(db_path)]) == 0
+    assert not encryption.is_encrypted(db_path)

@@ -41,6 +41,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--quick", action="store_true", help="quick_check instead of the full integrity_check")
     check.set_defaults(func=check_command)
 
+    encrypt = subparsers.add_parser(
+        "encrypt",
+        parents=[common_options()],
+        help="encrypt the database with a passphrase (SQLCipher)",
+        description="Encrypt the database file (and from then on its backups) with a passphrase typed twice; "
+        "CountyLib then asks for it at every start. Close the app first. Backups taken before stay unencrypted.",
+    )
+    encrypt.set_defaults(func=encrypt_command)
+    decrypt = subparsers.add_parser(
+        "decrypt",
+        parents=[common_options()],
+        help="turn the database's encryption off again",
+        description="Write the database back as a plain SQLite file. Close the app first.",
+    )
+    decrypt.set_defaults(func=decrypt_command)
+
 
 def _passphrase_if_encrypted(path: Path) -> None:
     """An encrypted database needs its passphrase, asked on the terminal (never an option)."""
@@ -121,3 +137,30 @@ def check_command(args: argparse.Namespace) -> int:
         print(f"  {problem.message}")
     print(f"countylib: {report.line()} ({places})", file=sys.stderr)
     return 1
+
+
+def encrypt_command(args: argparse.Namespace) -> int:
+    import getpass
+
+    from countylib.encryption import encrypt_database
+    from countylib.errors import ValidationError
+
+    path = db_path(args)
+    first = getpass.getpass("New passphrase: ")
+    if getpass.getpass("The same passphrase again: ") != first:
+        raise ValidationError("The two passphrases differ; nothing was changed.")
+    encrypt_database(path, first)
+    print(f"encrypted {path.resolve()}; CountyLib will ask for the passphrase at start. "
+          f"Backups taken before this stay unencrypted.")
+    return 0
+
+
+def decrypt_command(args: argparse.Namespace) -> int:
+    import getpass
+
+    from countylib.encryption import decrypt_database
+
+    path = db_path(args)
+    decrypt_database(path, getpass.getpass("Passphrase: "))
+    print(f"decrypted {path.resolve()}: a plain SQLite file again")
+    return 0
