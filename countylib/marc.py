@@ -337,6 +337,7 @@ def parse_iso2709(
     # UTF-8 and GB18030 never use the delimiter bytes inside a character, so a whole field
     # decodes at once; MARC-8 escapes are undone subfield by subfield.
     whole = encoding != MARC8
+    codec = "gb18030" if encoding == GB18030 else "utf-8"
     fields: list[Field] = []
     for tag, start, end in entries:
         if tags is not None and tag not in tags:
@@ -347,7 +348,7 @@ def parse_iso2709(
                 fields.append(Field(tag, data=decode(data)))
                 continue
             if whole:
-                parts = decode(data).split("\x1f")
+                parts = data.decode(codec).split("\x1f")
                 subfields = [(part[0], part[1:]) for part in parts[1:] if part]
                 indicators = parts[0]
             else:

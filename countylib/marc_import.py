@@ -42,6 +42,7 @@ from sync.hlc import HybridClock
 from sync.outbox import EVENT_SCHEMA_VERSION, OutboxMisuse
 
 BATCH_SIZE = 1000
+MAX_PARAMETERS = 30_000  # SQLite allows 32,766 in one statement
 MAX_LISTED = 1000  # skipped records kept for the report; beyond that they are only counted
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
@@ -347,31 +348,46 @@ def _import_batch(
         fresh[row["id"]] = record.position
         events.extend(_copies(record, fields, row, places, present, items, report, stamp))
 
-    database = ctx.db
-    if inserts:
-        database.cursor().executemany(
-            "INSERT INTO bib (id, control_number, title, author, publisher, year, isbn, clc_class, call_number, "
-            "price_cents, marc, marc_format, pinyin, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            inserts,
-        )
-    if updates:
-        database.cursor().executemany(
-            "UPDATE bib SET control_number=?, title=?, author=?, publisher=?, year=?, isbn=?, clc_class=?, "
-            "call_number=?, price_cents=?, marc=?, marc_format=?, pinyin=?, updated_at=? WHERE id=?",
-            updates,
-        )
-    if items:
-        database.cursor().executemany(
-            "INSERT INTO item (id, barcode, bib_id, home_location_id, current_location_id, status, item_type, "
-            "call_number, price_cents, source, accessioned_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            items,
-        )
+    _in_one_statement(
+        "INSERT INTO bib (id, control_number, title, author, publisher, year, isbn, clc_class, call_number, "
+        "price_cents, marc, marc_format, pinyin, created_at, updated_at) VALUES {rows}",
+        inserts,
+    )
+    _in_one_statement(
+        "UPDATE bib SET control_number=v.column1, title=v.column2, author=v.column3, publisher=v.column4, "
+        "year=v.column5, isbn=v.column6, clc_class=v.column7, call_number=v.column8, price_cents=v.column9, "
+        "marc=v.column10, marc_format=v.column11, pinyin=v.column12, updated_at=v.column13 "
+        "FROM (VALUES {rows}) AS v WHERE bib.id = v.column14",
+        updates,
+    )
+    _in_one_statement(
+        "INSERT INTO item (id, barcode, bib_id, home_location_id, current_location_id, status, item_type, "
+        "call_number, price_cents, source, accessioned_at, updated_at) VALUES {rows}",
+        items,
+    )
     _record_events(ctx, events)
     seen.add(fresh)
     # Counted only now: a batch that fails rolls back and adds nothing to the report.
     report.added += counts["added"]
     report.updated += counts["updated"]
     report.unchanged += counts["unchanged"]
+
+
+def _in_one_statement(sql: str, rows: list[tuple]) -> None:
+    """Write many rows with one statement (per 30,000 parameters) rather than one each.
+
+    The trigram index is kept by triggers on bib, and FTS5 flushes its pending terms at
+    the end of every statement: a statement a row (executemany) builds the index a row at
+    a time, three times slower than a statement for the whole batch.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(MAX_PARAMETERS // width, 1)
+    one = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        Bib._meta.database.execute_sql(sql.format(rows=",".join([one] * len(chunk))), [v for row in chunk for v in row])
 
 
 def _match(fields: BibFields, by_cn: dict[str, dict], by_isbn: dict[str, list[dict]]) -> dict | None:
@@ -509,9 +525,9 @@ def _record_events(ctx: ServiceContext, events: list[tuple[str, dict]]) -> None:
         )
         for n, (event_type, payload) in enumerate(events)
     ]
-    ctx.db.cursor().executemany(
+    _in_one_statement(
         f"INSERT INTO {Outbox._meta.table_name} (id, device_id, epoch, seq, hlc, branch, type, payload, "
-        "schema_version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "schema_version, created_at) VALUES {rows}",
         rows,
     )
     SyncState.update(next_seq=SyncState.next_seq + len(rows), hlc=clock.last).where(SyncState.id == 1).execute()
