@@ -44,6 +44,7 @@ RECORD_END = b"\x1d"
 FIELD_END = b"\x1e"
 SUBFIELD = b"\x1f"
 LEADER_LEN = 24
+MAX_RECORD = 99_999  # the leader's five digits
 BLOCK = 1 << 20
 # Bytes that some systems put between records (newlines, NUL padding, DOS end-of-file).
 _JUNK = b"\r\n\x00\x1a \t"
@@ -265,6 +266,12 @@ def iter_chunks(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
             start = end + 1
         buffer = buffer[start:]
         base += start
+        if len(buffer) > 2 * MAX_RECORD:
+            # No terminator in far more than a record's length: not MARC. Hand it on as
+            # one unreadable piece instead of holding the rest of the file in memory.
+            junk, buffer = buffer[:-MAX_RECORD], buffer[-MAX_RECORD:]
+            yield base, junk
+            base += len(junk)
     tail = buffer.lstrip(_JUNK)
     if tail.rstrip(_JUNK):
         yield base + len(buffer) - len(tail), tail

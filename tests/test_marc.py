@@ -315,3 +315,13 @@ def test_price_and_call_number_rules():
     assert marc.parse_price("价格不详") == 0
     assert marc._call_number("I247.5", "12", "I247.5") == "I247.5/12"
     assert marc._call_number("NK1071", ".A87 2004", "") == "NK1071 .A87 2004"
+
+
+def test_a_file_without_terminators_is_read_in_pieces_not_whole(monkeypatch):
+    monkeypatch.setattr(marc, "BLOCK", 4096)
+    junk = bytes(range(32, 127)) * 5000  # about 470 KB of text and no 0x1D
+    good = build_record(BOOK, UNIMARC, library_code="HX01", stamp="20261121100000").raw
+    found = list(read_marc(io.BytesIO(junk + b"\x1d" + good)))
+    assert isinstance(found[-1], MarcRecord) and map_record(found[-1]).title == "红楼梦"
+    assert all(isinstance(r, Skipped) for r in found[:-1]) and len(found) >= 3
+    assert max(len(c) for _, c in marc.iter_chunks(io.BytesIO(junk))) <= 2 * marc.MAX_RECORD + 4096
