@@ -651,7 +651,6 @@ MAPPED_TAGS = frozenset(
 )
 _TRAILING = " \t/:;,=."
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
-_CLC = re.compile(r"^[A-Z]{1,2}\d*")
 _PRICE = re.compile(r"(?i)^\s*(CNY|RMB|¥|￥|元)?\s*\D{0,3}?(\d+(?:\.\d{1,2})?)\s*(元|圆)?")
 _FOREIGN = re.compile(r"(?i)^\s*(\$|US\$|USD|EUR|€|£|GBP|JPY|HK\$|NT\$|TWD)")
 

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 
 from countylib.i18n import _
 from countylib.isbn import hyphenate, looks_like_isbn, normalize
+from countylib.marc import BadRecord, dump, parse_stored
+from countylib.marc_export import record_for_export
+from countylib.pinyin import spellings
 from models import Bib, Item
 from models.base import db
 
@@ -206,8 +209,6 @@ def _by_text(text: str, terms: list[str], limit: int, offset: int) -> list[tuple
 
 def _spelt(terms: list[str]) -> list[list[str]] | None:
     """The pinyin spellings of each term, when every one is long enough for trigrams."""
-    from countylib.pinyin import spellings
-
     spelt = [spellings(t) for t in terms]
     return spelt if all(s and min(len(x) for x in s) >= 3 for s in spelt) else None
 
@@ -292,9 +293,6 @@ class RecordView:
 
 
 def record_view(bib_id: str) -> RecordView | None:
-    from countylib.marc import BadRecord, dump, parse_stored
-    from countylib.marc_export import record_for_export
-
     bib = Bib.get_or_none(Bib.id == bib_id)
     if bib is None:
         return None

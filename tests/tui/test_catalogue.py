@@ -173,3 +173,19 @@ async def test_the_catalogue_in_chinese(stocked, db_path):
         await pilot.press("f11")
         await pilot.pause()
         assert "导入 MARC 记录" in str(app.screen.query_one(".dialog-title", Static).render())
+
+
+async def test_switching_language_keeps_the_search(stocked, db_path):
+    app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalogue(pilot)
+        await search(pilot, "hlm")
+        await app.set_ui_language("zh_CN", persist=False)
+        await pilot.pause()
+        await wait_for(app, "catalogue-search")
+        await pilot.pause()
+        table = app.screen.query_one("#results", DataTable)
+        assert str(list(table.columns.values())[0].label) == "题名"
+        assert [r[0] for r in rows(app.screen)] == ["红楼梦"]
+        assert app.screen.query_one("#query").value == "hlm"
+        assert screen is app.screen
