@@ -43,6 +43,8 @@ from sync.outbox import EVENT_SCHEMA_VERSION, OutboxMisuse
 
 BATCH_SIZE = 1000
 MAX_PARAMETERS = 30_000  # SQLite allows 32,766 in one statement
+# As JSONField writes payloads; one encoder, not one per json.dumps call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_LISTED = 1000  # skipped records kept for the report; beyond that they are only counted
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
@@ -519,7 +521,7 @@ def _record_events(ctx: ServiceContext, events: list[tuple[str, dict]]) -> None:
             clock.tick(now_ms),
             ctx.branch.code,
             event_type,
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            _JSON(payload),
             EVENT_SCHEMA_VERSION,
             created,
         )
