@@ -15,7 +15,7 @@ from countylib.errors import DatabaseError, PermissionDenied
 from countylib.i18n import _
 from countylib.roles import ROLE_NAMES, SYSTEM, Actor
 from models import Branch, Outbox
-from sync.outbox import record_event
+from sync.outbox import record_event, record_events
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,6 +34,10 @@ class ServiceContext:
     def record(self, event_type: str, payload: dict) -> Outbox:
         """Queue a domain event for sync, in the current service transaction."""
         return record_event(event_type, payload, branch=self.branch.code, now=self.clock.now(), database=self.db)
+
+    def record_many(self, events: list[tuple[str, dict]]) -> int:
+        """Queue a batch of events (imports), in the current service transaction."""
+        return record_events(events, branch=self.branch.code, now=self.clock.now(), database=self.db)
 
     def require(self, role: str) -> None:
         if not self.actor.at_least(role):

@@ -13,7 +13,6 @@ the finished batches, and running the same file again completes the rest.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -36,15 +35,11 @@ from countylib.marc import (
 )
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
-from models import Bib, Item, Location, Outbox, SyncState
+from models import Bib, Item, Location
 from models.ids import new_id
-from sync.hlc import HybridClock
-from sync.outbox import EVENT_SCHEMA_VERSION, OutboxMisuse
 
 BATCH_SIZE = 1000
 MAX_PARAMETERS = 30_000  # SQLite allows 32,766 in one statement
-# As JSONField writes payloads; one encoder, not one per json.dumps call.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_LISTED = 1000  # skipped records kept for the report; beyond that they are only counted
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
@@ -367,7 +362,7 @@ def _import_batch(
         "call_number, price_cents, source, accessioned_at, updated_at) VALUES {rows}",
         items,
     )
-    _record_events(ctx, events)
+    ctx.record_many(events)
     seen.add(fresh)
     # Counted only now: a batch that fails rolls back and adds nothing to the report.
     report.added += counts["added"]
@@ -496,40 +491,3 @@ def _bib_payload(row: dict) -> dict:
     return {"id": row["id"], **{c: row[c] for c in COLUMNS}}
 
 
-def _record_events(ctx: ServiceContext, events: list[tuple[str, dict]]) -> None:
-    """``ctx.record`` for a whole batch: the same envelope, gapless seq and HLC ticks.
-
-    ``sync.outbox.record_event`` costs three statements an event (read the sync state,
-    insert, update it), which caps an import near 2,000 records a second; here the state
-    is read once, the events inserted in one statement and the state written once.
-    """
-    if not events:
-        return
-    if not ctx.db.in_transaction():
-        raise OutboxMisuse(f"{events[0][0]} recorded outside a transaction")
-    state = SyncState.get_by_id(1)
-    clock = HybridClock(state.hlc)
-    now = ctx.clock.now()
-    now_ms = int(now.timestamp() * 1000)
-    created = str(now.astimezone(dt.UTC).replace(tzinfo=None))
-    rows = [
-        (
-            new_id(),
-            state.device_id,
-            state.epoch,
-            state.next_seq + n,
-            clock.tick(now_ms),
-            ctx.branch.code,
-            event_type,
-            _JSON(payload),
-            EVENT_SCHEMA_VERSION,
-            created,
-        )
-        for n, (event_type, payload) in enumerate(events)
-    ]
-    _in_one_statement(
-        f"INSERT INTO {Outbox._meta.table_name} (id, device_id, epoch, seq, hlc, branch, type, payload, "
-        "schema_version, created_at) VALUES {rows}",
-        rows,
-    )
-    SyncState.update(next_seq=SyncState.next_seq + len(rows), hlc=clock.last).where(SyncState.id == 1).execute()

@@ -74,3 +74,19 @@ def test_nested_service_failure_rolls_back_only_the_inner_call(library):
     outer(library)
     assert Branch.get_by_id(library.branch.id).name == "外层"
     assert [e.payload.get("name") for e in _events()][-1] == "外层"
+
+
+def test_a_batch_of_events_keeps_the_sequence_and_clock(library):
+    from countylib.context import service as as_service
+    from countylib.roles import LIBRARIAN as ROLE
+
+    @as_service(ROLE)
+    def import_batch(ctx, n):
+        ctx.record_many([("bib.upserted", {"n": i, "title": "红楼梦"}) for i in range(n)])
+
+    import_batch(library, 3500)  # more than one statement's worth of parameters
+    rename_branch(library, "之后")
+    events = _events()
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert all(b.hlc > a.hlc for a, b in zip(events, events[1:]))
+    assert events[-2].payload == {"n": 3499, "title": "红楼梦"}
