@@ -14,7 +14,6 @@ the finished batches, and running the same file again completes the rest.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
