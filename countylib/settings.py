@@ -14,7 +14,7 @@ from countylib.clock import DEFAULT_TIMEZONE
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import LANGUAGES, N_
-from countylib.roles import ADMIN, LIBRARIAN, VOLUNTEER
+from countylib.roles import ADMIN, VOLUNTEER
 from models import Setting
 
 

@@ -7,7 +7,6 @@ Due dates and hold pickup days skip every day listed here (``countylib.calendar`
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll

@@ -271,9 +271,10 @@ class PatronFormScreen(AreaScreen):
             return
         except DuplicatePatron as exc:
             self.show_error(exc.message, "id_number")
+            existing = exc.patron_id  # the except clause unbinds exc before the dialog answers
             self.app.push_screen(
                 PatronConfirmDialog(exc.message, [], _("Open that record")),
-                lambda yes: self.dismiss(exc.patron_id) if yes else None,
+                lambda yes: self.dismiss(existing) if yes else None,
             )
             return
         except CountyLibError as exc:

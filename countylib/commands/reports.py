@@ -86,7 +86,6 @@ def period_report(args: argparse.Namespace) -> int:
     from countylib import reports
     from countylib.i18n import set_language
     from countylib.library import make_context, open_db
-    from countylib.report_data import Period
     from countylib.report_text import Words, period_text, report_tables, write_csv
     from countylib.settings import get_setting
     from printing.annual_report import render_period_report

@@ -11,7 +11,7 @@ from countylib.demo_data import words
 from countylib.demo_data.bulk import BulkLoad
 from countylib.demo_data.catalogue import Collection
 from countylib.demo_data.people import People, id_number_hash
-from countylib.demo_data.readers import CHILD, Readers
+from countylib.demo_data.readers import Readers
 from countylib.demo_data.setup import Library
 from countylib.demo_data.stamps import Minter, Timeline, hm
 from countylib.idnumbers import mask
