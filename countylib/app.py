@@ -87,7 +87,7 @@ class CountyLibApp(App[None]):
             self.push_screen(WizardScreen(self.database, self.clock), self._library_created)
         else:
             self.push_screen(LoginScreen(self.ctx, demo=self.config.demo))
-        self.set_interval(5, self._tick)
+        self.set_interval(2, self._tick)
 
     def _library_created(self, ctx: ServiceContext | None) -> None:
         if ctx is None:

@@ -129,7 +129,7 @@ class GlancePanel(Vertical):
 class ReportsScreen(AreaScreen):
     CSS_PATH = "reports.tcss"
     BINDINGS = [
-        Binding("f5", "refresh", N_("Refresh"), id="reports.refresh"),
+        Binding("f11", "refresh", N_("Refresh"), id="reports.refresh"),
         Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export"),
         Binding("ctrl+r", "annual_pdf", N_("Annual report (PDF)"), id="reports.annual"),
     ]

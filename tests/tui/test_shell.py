@@ -214,3 +214,20 @@ async def test_admin_changes_a_setting_and_a_bad_value_is_explained(library, db_
         assert not isinstance(app.screen, SettingEditScreen)
         assert get_setting("idle_lock_minutes") == 15
         assert table.get_row("idle_lock_minutes")[1] == "15"
+
+
+def test_area_keys_are_not_taken_by_any_screen():
+    """F1-F10 switch areas from every screen: a screen binding one would swallow it there."""
+    import importlib
+    import pkgutil
+
+    import screens
+    from textual.screen import Screen
+
+    area_keys = {"f1", *(area.key for area in AREAS)}
+    for info in pkgutil.iter_modules(screens.__path__, "screens."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Screen) and obj.__module__ == info.name:
+                keys = set(obj._merged_bindings.key_to_bindings) if obj._merged_bindings else set()
+                assert not keys & area_keys, f"{obj.__name__} binds {keys & area_keys}"
