@@ -42,7 +42,7 @@ def run(size: str, scratch: Path, full_check: bool) -> list[tuple[str, str, floa
     backup, seconds = timed(take_backup, work, scratch / "backups")
     rows.append(("backup + quick_check of the copy (default)", seconds, f"{gb / seconds:.2f} GB/s"))
     result, seconds = timed(restore_backup, work, backup.path)
-    rows.append(("restore (copy, integrity_check, merge, swap)", seconds, f"{result.pending} unsent kept"))
+    rows.append(("restore (copy, quick_check, merge, swap)", seconds, f"{result.pending} unsent kept"))
     result.aside.unlink()
     database = open_db(work)
     report, seconds = timed(check, database, quick=True)
