@@ -164,6 +164,7 @@ def _verify(db_path: Path, reported_out: set[str], reported_in: set[str]) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker forks a child per round (POSIX only)")
 def test_sigkill_at_random_moments_never_loses_or_half_writes(library, db_path, capsys):
     from models.base import db
     from tests.circulation_helpers import make_item, make_patron
