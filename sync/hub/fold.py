@@ -119,6 +119,9 @@ class Fold:
     rows: Rows = field(default_factory=Rows)
     _locations: dict[str, LocationRow | None] = field(default_factory=dict)
     _open_codes: set[str] | None = None  # codes with open conflicts, read once per batch
+    _waiting_bibs: set[str] | None = None  # titles with a waiting hold (a superset), read once
+    _any_parked: bool | None = None  # is any return waiting for its check-out at all?
+    _deferred: list = field(default_factory=list)  # writes other than projection rows, run by flush
 
     # -- entry point ------------------------------------------------------------------
 
@@ -128,21 +131,21 @@ class Fold:
         if handler is None:
             # Types the hub keeps no projection for (donations, hours, attendance ...): appended.
             return self.outcome
-        seq_before = self.seq
         try:
-            with hub_db.atomic():  # a savepoint: a payload the fold cannot use changes nothing
-                handler(incoming)
-                self.flush()
+            handler(incoming)
         except (InvalidPayload, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Handlers only change rows in memory (written by flush), so forgetting them and
+            # the cached rows they may have touched leaves the database as it was.
             self.dirty.clear()
+            self._deferred.clear()
             self._items.clear()
             self._patrons.clear()
             self._locations.clear()
             self._open_codes = None
-            self.seq = seq_before
+            self._waiting_bibs = None
             self.outcome = Outcome()
             self.flag("INVALID_PAYLOAD", incoming, note=f"{type(exc).__name__}: {exc}")
-            self.flush()
+        self.flush()
         return self.outcome
 
     # -- time -------------------------------------------------------------------------
@@ -198,6 +201,9 @@ class Fold:
         """Give every row the last event changed the next server_seq, and write it.
 
         Called after each event, so the next event's queries see what this one did."""
+        for operation in self._deferred:
+            operation()
+        self._deferred.clear()
         for row in self.dirty.values():
             self.seq += 1
             row.server_seq = self.seq
@@ -214,11 +220,15 @@ class Fold:
         for key in (item_id, f"#{barcode}" if barcode else None):
             if key and key in self._items and self._items[key] is not None:
                 return self._items[key]
-        row = None
-        if item_id:
+        if item_id and barcode:  # one round trip: the id if known, else the barcode
+            row = self.rows.one(ItemRow, "id = {p} OR barcode = {p}", [item_id, barcode],
+                                "ORDER BY CASE WHEN id = {p} THEN 0 ELSE 1 END, server_seq DESC", [item_id])
+        elif item_id:
             row = self.rows.one(ItemRow, "id = {p}", [item_id])
-        if row is None and barcode:
+        elif barcode:
             row = self.rows.one(ItemRow, "barcode = {p}", [barcode], "ORDER BY server_seq DESC")
+        else:
+            row = None
         if row is not None:
             self.state(row)
             self._items[row.id] = row
@@ -229,11 +239,15 @@ class Fold:
         for key in (patron_id, f"#{card}" if card else None):
             if key and self._patrons.get(key) is not None:
                 return self._patrons[key]
-        row = None
-        if patron_id:
+        if patron_id and card:
+            row = self.rows.one(PatronRow, "id = {p} OR card_number = {p}", [patron_id, card],
+                                "ORDER BY CASE WHEN id = {p} THEN 0 ELSE 1 END", [patron_id])
+        elif patron_id:
             row = self.rows.one(PatronRow, "id = {p}", [patron_id])
-        if row is None and card:
+        elif card:
             row = self.rows.one(PatronRow, "card_number = {p}", [card])
+        else:
+            row = None
         if row is not None:
             self.state(row)
             self._patrons[row.id] = row
@@ -639,9 +653,14 @@ class Fold:
             self._check_patron_at(patron, at, incoming, item)
         branch = self.location_branch(p.get("location"), incoming.branch)
         self.ensure_location(p.get("location"), branch)
-        loan = self.rows.one(LoanRow, "id = {p}", [p["loan_id"]])
-        if loan is not None:  # the same loan stated again (published at a first sync)
-            return
+        # One round trip for the three loans that matter: this one (stated again?), the open
+        # one, and the first that began after this check-out.
+        nearby = self.rows.select(
+            LoanRow, "id = {p} OR (item_id = {p} AND (is_open = {p} OR checked_out_at > {p}))",
+            [p["loan_id"], item.id, True, _dt(at)],
+        )
+        if any(loan.id == p["loan_id"] for loan in nearby):
+            return  # the same loan stated again (published at a first sync)
         state = {
             "id": p["loan_id"],
             "item_id": item.id,
@@ -663,13 +682,14 @@ class Fold:
         loan._state = state
         scopes = self._loan_scope(item, branch)
 
-        open_loan = self.open_loan(item.id)
-        later = self.rows.one(
-            LoanRow, "item_id = {p} AND checked_out_at > {p}", [item.id, _dt(at)], "ORDER BY checked_out_at"
-        )
-        parked = self.rows.one(
-            ParkedReturn, "item_id = {p} AND returned_at >= {p}", [item.id, _dt(at)], "ORDER BY returned_at"
-        )
+        open_loan = next((loan for loan in nearby if loan.is_open), None)
+        later = min((loan for loan in nearby if loan.checked_out_at > at), key=lambda loan: loan.checked_out_at,
+                    default=None)
+        parked = None
+        if self.any_parked():
+            parked = self.rows.one(
+                ParkedReturn, "item_id = {p} AND returned_at >= {p}", [item.id, _dt(at)], "ORDER BY returned_at"
+            )
         if later is not None:
             # A check-out that happened before loans already folded: it is history now.
             end = later.checked_out_at
@@ -732,10 +752,15 @@ class Fold:
         state["checkin_location"] = location
         state["closed_by"] = how
 
+    def any_parked(self) -> bool:
+        if self._any_parked is None:
+            self._any_parked = bool(hub_db.execute_sql("SELECT 1 FROM hub_parked_return LIMIT 1").fetchone())
+        return self._any_parked
+
     def _unpark(self, parked: ParkedReturn) -> None:
         if parked.flagged:
             self._resolve_waiting("CHECKIN_WITHOUT_LOAN", "event", parked.event_id)
-        ParkedReturn.delete().where(ParkedReturn.event_id == parked.event_id).execute()
+        self._deferred.append(ParkedReturn.delete().where(ParkedReturn.event_id == parked.event_id).execute)
 
     def on_loan_checked_in(self, incoming: Incoming) -> None:
         p = incoming.payload
@@ -764,14 +789,17 @@ class Fold:
                 self._close(loan, at, p.get("location"), "return")
                 self.touch("loan", loan, self._loan_scope(item, branch))
         else:
-            ParkedReturn.insert(
-                event_id=incoming.event["id"],
-                item_id=item.id,
-                returned_at=at,
-                branch=incoming.branch,
-                location=p.get("location") or "",
-                received_at=self.now,
-            ).on_conflict_ignore().execute()
+            self._any_parked = True
+            self._deferred.append(
+                ParkedReturn.insert(
+                    event_id=incoming.event["id"],
+                    item_id=item.id,
+                    returned_at=at,
+                    branch=incoming.branch,
+                    location=p.get("location") or "",
+                    received_at=self.now,
+                ).on_conflict_ignore().execute
+            )
         if item.status == "lost":
             self.flag("COPY_STATUS_LOST", incoming, branches=scopes, item=item,
                       note="a copy marked lost was checked in; the check-in was applied")
@@ -784,8 +812,14 @@ class Fold:
         self._route_check(incoming, item, branch)
 
     def _route_check(self, incoming: Incoming, item: ItemRow, branch: str) -> None:
+        if self._waiting_bibs is None:
+            self._waiting_bibs = {
+                b for (b,) in hub_db.execute_sql("SELECT DISTINCT bib_id FROM hub_hold WHERE status = 'waiting'")
+            }
+        if not item.bib_id or item.bib_id not in self._waiting_bibs:
+            return
         waiting = self.rows.one(HoldRow, "bib_id = {p} AND status = 'waiting'", [item.bib_id], "ORDER BY server_seq")
-        if waiting is None or not item.bib_id:
+        if waiting is None:
             return
         pickup = self.state(waiting).get("pickup_branch")
         if pickup and pickup != branch and incoming.payload.get("outcome") != "in_transit":
@@ -852,6 +886,8 @@ class Fold:
                 "closed_at": None,
             }
             row.status = row._state["status"]
+            if self._waiting_bibs is not None and row.status == "waiting":
+                self._waiting_bibs.add(row.bib_id)
             self.touch("hold", row, {pickup_branch, incoming.branch})
 
     on_hold_published = on_hold_placed

@@ -20,24 +20,31 @@ class Rows:
         self.param = hub_db.obj.param
         self._sql: dict[tuple, str] = {}
 
-    def select(self, model: type[pw.Model], where: str, params: list[Any], tail: str = "") -> list[pw.Model]:
+    def select(
+        self, model: type[pw.Model], where: str, params: list[Any], tail: str = "", tail_params: list[Any] = ()
+    ) -> list[pw.Model]:
         """Rows of ``model`` where ``where`` (columns by name, ``{p}`` for each parameter)."""
         key = ("select", model, where, tail)
         sql = self._sql.get(key)
         fields = model._meta.sorted_fields
         if sql is None:
             columns = ", ".join(f.column_name for f in fields)
-            sql = f"SELECT {columns} FROM {model._meta.table_name} WHERE {where.format(p=self.param)} {tail}"
+            sql = (
+                f"SELECT {columns} FROM {model._meta.table_name} WHERE {where.format(p=self.param)} "
+                f"{tail.format(p=self.param)}"
+            )
             self._sql[key] = sql
         found = []
-        for values in hub_db.execute_sql(sql, params).fetchall():
+        for values in hub_db.execute_sql(sql, [*params, *tail_params]).fetchall():
             row = model(__no_default__=True)
             row.__data__ = {f.name: f.python_value(v) for f, v in zip(fields, values)}
             found.append(row)
         return found
 
-    def one(self, model: type[pw.Model], where: str, params: list[Any], tail: str = "") -> pw.Model | None:
-        rows = self.select(model, where, params, tail + " LIMIT 1")
+    def one(
+        self, model: type[pw.Model], where: str, params: list[Any], tail: str = "", tail_params: list[Any] = ()
+    ) -> pw.Model | None:
+        rows = self.select(model, where, params, tail + " LIMIT 1", tail_params)
         return rows[0] if rows else None
 
     def save(self, row: pw.Model) -> None:
