@@ -49,7 +49,11 @@ class ServiceContext:
             )
 
 
-def _database_error(exc: Exception) -> DatabaseError:
+def _database_error(exc: BaseException) -> DatabaseError:
+    # On SQLITE_FULL (and some I/O errors) SQLite rolls the transaction back by itself, so
+    # peewee's own ROLLBACK then fails: the real cause is the error that one hides.
+    while "cannot rollback" in str(exc).lower() and exc.__context__ is not None:
+        exc = exc.__context__
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return DatabaseError(

@@ -22,6 +22,7 @@ from countylib.lookups import find_patron
 from countylib.roles import VOLUNTEER
 from countylib.desk_sql import OPEN_HOLDS_OF_BIB, PATRON_HOLDS, fetch_all, rows, save_item_place, settings_values
 from countylib.rules import card_blocks, find_rule, rule_branch_id
+from countylib.scanning import check_code
 from countylib.settings import SettingSpec, register_settings
 from models import Bib, Hold, Item, Loan, Location, Patron
 
@@ -37,8 +38,8 @@ def place_hold(
     ctx: ServiceContext, card_number: str, bib_id: str, pickup: Location, *, desk: Location | None = None
 ) -> Hold:
     """Reserve a title for a reader, to be collected at ``pickup``."""
-    patron = find_patron(card_number)
-    bib = Bib.get_or_none(Bib.id == bib_id)
+    patron = find_patron(check_code(card_number))
+    bib = Bib.get_or_none(Bib.id == bib_id) if bib_id.isascii() else None
     if bib is None:
         raise NotFound("There is no such title in the catalogue.")
     blocks = card_blocks(patron, ctx.clock.today())

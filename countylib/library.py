@@ -37,7 +37,17 @@ def open_db(path: str | Path) -> pw.SqliteDatabase:
             path=str(path),
             found=exc.found,
         ) from exc
-    except (sqlite3.OperationalError, pw.OperationalError) as exc:
+    except (sqlite3.DatabaseError, pw.DatabaseError) as exc:
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text:
+            raise DatabaseError(
+                "{path} is on read-only media (or a folder this account cannot write to); copy it to a writable folder.",
+                path=str(path),
+            ) from exc
+        if "malformed" in text or "corrupt" in text:
+            raise DatabaseError(
+                "{path} is damaged. Run 'countylib check' to see how, or 'countylib restore' a backup.", path=str(path)
+            ) from exc
         raise DatabaseError("Cannot open {path}: {reason}", path=str(path), reason=str(exc)) from exc
 
 

@@ -169,9 +169,11 @@ def _decode(raw: bytes) -> str:
     # Gate counters sold in China often write GB18030 (GBK); others UTF-8, sometimes with a BOM.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        # Old counters end lines with a bare CR; the csv module refuses one inside a field.
+        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     raise ValidationError("The file is neither UTF-8 nor GB18030 text; save it as CSV and try again.")
 
 

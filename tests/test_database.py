@@ -107,3 +107,33 @@ def test_file_that_is_not_a_database_is_refused(tmp_path):
     path.write_text("这不是数据库，只是一些文字。" * 200, encoding="utf-8")
     with pytest.raises(DatabaseError, match="not a CountyLib database"):
         open_db(path)
+
+
+def test_damaged_file_is_explained(tmp_path):
+    path = tmp_path / "lib.db"
+    open_db(path).close()
+    raw = bytearray(path.read_bytes())
+    # Scribble over the schema page after the file header: it still says it is SQLite.
+    raw[100:4096] = b"\xff" * 3996
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DatabaseError) as refused:
+        open_db(path)
+    assert str(path) in refused.value.message
+
+
+def test_read_only_folder_is_explained(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere; the read-only bind mount test in test_disk_full covers this")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "lib.db"
+    open_db(path).close()
+    folder.chmod(0o555)
+    path.chmod(0o444)
+    try:
+        with pytest.raises(DatabaseError, match="read-only"):
+            open_db(path)
+    finally:
+        folder.chmod(0o755)

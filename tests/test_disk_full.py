@@ -112,14 +112,6 @@ def test_full_disk_on_a_real_small_file_system(library, db_path, tmp_path):
         assert check(ctx.db).ok
 
 
-ROLLBACK_BUG = (
-    "countylib/context.py: on SQLITE_FULL SQLite rolls the transaction back itself; peewee's ROLLBACK then "
-    "fails with 'cannot rollback - no transaction is active', and _database_error words that error instead "
-    "of the disk-full one it hides (fix: map exc.__context__ when the error is 'cannot rollback')"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ROLLBACK_BUG)
 def test_full_disk_message_is_plain(library, db_path, tmp_path):
     patron = make_patron(library, "HX01P00001")
     items = [make_item(library, f"HX01B{i:06d}") for i in range(3000)]
@@ -171,7 +163,6 @@ def test_sqlite_full_from_max_page_count(library):
     assert check(library.db).ok
 
 
-@pytest.mark.xfail(strict=True, reason=ROLLBACK_BUG)
 def test_sqlite_full_message_is_plain(library):
     patron = make_patron(library, "HX01P00001")
     items = [make_item(library, f"HX01B{i:06d}") for i in range(2000)]

@@ -265,15 +265,9 @@ def test_gate_csv_takes_any_bytes(library, tmp_path_factory, raw):
     _whole(library)
 
 
-# -- known failures, each pinned by its smallest input (they fail until their area fixes them) ------------
-
-GATE_CR = (
-    "countylib/visits.py read_header / _import: csv.Error 'new-line character seen in unquoted field' escapes "
-    "(not a CountyLibError) for a file with a bare CR inside a field"
-)
+# -- the smallest inputs that once escaped as non-domain errors -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=GATE_CR)
 @pytest.mark.parametrize("raw", [b"\r\x00", "日期,人数,时段\n\r,".encode()])
 def test_gate_csv_with_a_bare_carriage_return(library, tmp_path, raw):
     from countylib.visits import GateColumns, import_gate_file, read_header, save_gate_columns
@@ -300,13 +294,6 @@ def test_lone_surrogates_are_refused_at_the_desk(desk, library, text):
     _whole(library)
 
 
-HOLD_SURROGATE = (
-    "countylib/holds.py place_hold: a card number (or bib id) with a lone surrogate reaches SQLite unchecked "
-    "and UnicodeEncodeError escapes; check_out runs the card through scanning.check_code first"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=HOLD_SURROGATE)
 @pytest.mark.parametrize("text", SURROGATES)
 def test_place_hold_with_a_lone_surrogate(desk, text):
     from countylib.holds import place_hold
