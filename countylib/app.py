@@ -8,23 +8,27 @@ switching user removes them, so nothing of one person's work shows to the next.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import peewee as pw
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from countylib.auth import sign_out
+from countylib.backup import automatic_backup, configured_backup_dir
 from countylib.clock import Clock
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, normalize_language, set_language, system_language
 from countylib.library import is_initialized, make_context, open_db
+from countylib.logs import log_crash
 from countylib.roles import ROLE_NAMES, Actor
 from countylib.settings import change_setting, get_setting
 from models import SyncState
@@ -38,6 +42,8 @@ from screens.placeholder import PlaceholderScreen
 from screens.widgets.statusbar import Status, StatusBar, describe_clock, describe_sync
 from screens.wizard import WizardScreen
 from sync.outbox import pending_count
+
+log = logging.getLogger(__name__)
 
 HOME = "home"
 GATE = "gate"  # the mode staff see before signing in: login (or the setup wizard)
@@ -88,6 +94,28 @@ class CountyLibApp(App[None]):
         else:
             self.push_screen(LoginScreen(self.ctx, demo=self.config.demo))
         self.set_interval(2, self._tick)
+        self.run_backup("start")
+        self.set_interval(3600, lambda: self.run_backup("daily"))
+
+    @work(thread=True, exclusive=True, group="backup", exit_on_error=False, description="backup")
+    def run_backup(self, reason: str) -> None:
+        """The automatic backups: at start (unless a fresh one exists) and once a day."""
+        db_path = Path(self.database.database)
+        with self.database.connection_context():
+            folder = configured_backup_dir(db_path)
+        result = automatic_backup(db_path, folder, reason=reason, clock=self.clock)
+        if result is not None and result.fallback:
+            self.call_from_thread(self.notify, result.fallback, severity="warning", timeout=15)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "backup" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            if isinstance(error, CountyLibError):
+                message = error.message
+            else:
+                log_crash(log, error, "automatic backup")
+                message = str(error)
+            self.notify(_("The automatic backup failed: {reason}").format(reason=message), severity="error", timeout=15)
 
     def _library_created(self, ctx: ServiceContext | None) -> None:
         if ctx is None:

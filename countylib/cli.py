@@ -8,6 +8,7 @@ non-zero with a one-line reason (a traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,9 @@ from countylib import __version__
 from countylib.commands import COMMAND_MODULES, common_options
 from countylib.errors import CountyLibError
 from countylib.i18n import set_language, system_language
+from countylib.logs import log_crash, setup_logging
+
+log = logging.getLogger("countylib.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Messages follow --lang, else the system's locale (the app itself then applies the
     # library's language setting once it has opened the database).
     set_language(getattr(args, "lang", None) or system_language())
+    setup_logging()
     func = args.func
     if func is None:
         from countylib.commands.app import open_app
@@ -54,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("countylib: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
+        log_crash(log, exc, args.command or "app")
         if getattr(args, "debug", False):
             raise
         print(f"countylib: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -11,11 +12,14 @@ from typing import ParamSpec, TypeVar
 import peewee as pw
 
 from countylib.clock import Clock
-from countylib.errors import DatabaseError, PermissionDenied
+from countylib.errors import CountyLibError, DatabaseError, PermissionDenied
 from countylib.i18n import _
+from countylib.logs import log_event, log_refusal
 from countylib.roles import ROLE_NAMES, SYSTEM, Actor
 from models import Branch, Outbox
 from sync.outbox import record_event, record_events
+
+log = logging.getLogger("countylib.services")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,7 +37,9 @@ class ServiceContext:
 
     def record(self, event_type: str, payload: dict) -> Outbox:
         """Queue a domain event for sync, in the current service transaction."""
-        return record_event(event_type, payload, branch=self.branch.code, now=self.clock.now(), database=self.db)
+        event = record_event(event_type, payload, branch=self.branch.code, now=self.clock.now(), database=self.db)
+        log_event(log, event_type, seq=event.seq)
+        return event
 
     def record_many(self, events: list[tuple[str, dict]]) -> int:
         """Queue a batch of events (imports), in the current service transaction."""
@@ -76,12 +82,18 @@ def service(min_role: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def call(ctx: ServiceContext, *args: P.args, **kwargs: P.kwargs) -> R:
-            ctx.require(min_role)
             try:
-                with ctx.db.atomic("IMMEDIATE"):
-                    return fn(ctx, *args, **kwargs)
-            except (pw.OperationalError, sqlite3.OperationalError) as exc:
-                raise _database_error(exc) from exc
+                ctx.require(min_role)
+                try:
+                    with ctx.db.atomic("IMMEDIATE"):
+                        return fn(ctx, *args, **kwargs)
+                except (pw.OperationalError, sqlite3.OperationalError) as exc:
+                    raise _database_error(exc) from exc
+            except CountyLibError as refusal:
+                if not getattr(refusal, "_logged", False):  # nested services: log it once
+                    refusal._logged = True
+                    log_refusal(log, refusal, fn.__qualname__)
+                raise
 
         call.min_role = min_role  # type: ignore[attr-defined]
         return call  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import peewee as pw
 
+from countylib import encryption
 from countylib.audit import record_audit
 from countylib.auth import _check_new_account, hash_password
 from countylib.clock import Clock
@@ -18,7 +19,7 @@ from countylib.i18n import LANGUAGES
 from countylib.roles import ADMIN, SYSTEM
 from countylib.rules import DEFAULT_RULES
 from countylib.settings import get_setting
-from models import Branch, CirculationRule, Location, Setting, Staff
+from models import Branch, CirculationRule, Location, Setting, Staff, db
 from models.database import DatabaseTooNew, NotACountyLibDatabase, open_database
 from sync.outbox import ensure_sync_state
 
@@ -27,6 +28,7 @@ BRANCH_CODE = re.compile(r"^[A-Z0-9]{2,8}$")
 
 def open_db(path: str | Path) -> pw.SqliteDatabase:
     """Open the file, migrating it if older, with every failure in plain words."""
+    encryption.install(db)  # encrypted files open with the passphrase unlocked at start
     try:
         return open_database(path)
     except NotACountyLibDatabase as exc:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 from pathlib import Path
+
+from countylib.errors import DatabaseError
 
 from countylib.paths import default_db
 
@@ -22,7 +27,29 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    return getattr(args, "db", None) or default_db()
+    """The database the command works on, unlocked first when it is encrypted."""
+    path = getattr(args, "db", None) or default_db()
+    unlock_if_encrypted(path)
+    return path
+
+
+def unlock_if_encrypted(path: Path) -> None:
+    """Ask for the passphrase of an encrypted database once per process (never on the
+    command line, where other users could read it; COUNTYLIB_PASSPHRASE serves scripts)."""
+    from countylib import encryption
+
+    if not encryption.is_encrypted(path) or encryption.has_passphrase():
+        return
+    passphrase = os.environ.get("COUNTYLIB_PASSPHRASE")
+    if not passphrase:
+        if not sys.stdin.isatty():
+            # No one to ask: the file is encrypted, or not a database at all.
+            raise DatabaseError(
+                "{path} is not a plain CountyLib database: it is encrypted (set COUNTYLIB_PASSPHRASE) or not a database.",
+                path=str(path),
+            )
+        passphrase = getpass.getpass(f"Passphrase for {path}: ")
+    encryption.unlock(path, passphrase)
 
 
 from countylib.commands import app  # noqa: E402  (modules register themselves)

@@ -35,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def open_app(args: argparse.Namespace, *, path=None, demo: bool = False) -> int:
     from countylib.app import AppConfig, make_app
+    from countylib.commands import unlock_if_encrypted
 
+    if path is not None:
+        unlock_if_encrypted(path)
     app = make_app(path or db_path(args), AppConfig(language=getattr(args, "lang", None), demo=demo))
     app.run()
     return 0

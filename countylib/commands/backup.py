@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from countylib.commands import common_options, db_path
+from countylib.commands import common_options, db_path, unlock_if_encrypted
+from countylib.paths import default_db
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,19 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decrypt.set_defaults(func=decrypt_command)
 
 
-def _passphrase_if_encrypted(path: Path) -> None:
-    """An encrypted database needs its passphrase, asked on the terminal (never an option)."""
-    from countylib import encryption
-
-    if encryption.is_encrypted(path) and not encryption.has_passphrase():
-        import getpass
-
-        from models.base import db
-
-        encryption.unlock(path, getpass.getpass("Passphrase: "))
-        encryption.install(db)
-
-
 def backup_command(args: argparse.Namespace) -> int:
     from countylib.backup import configured_backup_dir, take_backup
     from countylib.library import open_db
@@ -80,7 +68,6 @@ def backup_command(args: argparse.Namespace) -> int:
         from countylib.errors import DatabaseError
 
         raise DatabaseError("There is no database at {path} to back up.", path=str(path))
-    _passphrase_if_encrypted(path)
     database = open_db(path)
     try:
         folder = args.to or configured_backup_dir(path)
@@ -94,7 +81,8 @@ def restore_command(args: argparse.Namespace) -> int:
     from countylib.backup import restore_backup
 
     path = db_path(args)
-    _passphrase_if_encrypted(path if path.exists() else args.file)
+    if not path.exists():
+        unlock_if_encrypted(args.file)  # restoring onto an empty place: the backup's key
     print(restore_backup(path, args.file).line())
     return 0
 
@@ -123,7 +111,6 @@ def check_command(args: argparse.Namespace) -> int:
         from countylib.errors import DatabaseError
 
         raise DatabaseError("There is no database at {path}.", path=str(path))
-    _passphrase_if_encrypted(path)
     database = _open_for_check(path)
     try:
         report = check(database, quick=args.quick)
@@ -160,7 +147,7 @@ def decrypt_command(args: argparse.Namespace) -> int:
 
     from countylib.encryption import decrypt_database
 
-    path = db_path(args)
+    path = getattr(args, "db", None) or default_db()  # not db_path(): that would ask twice
     decrypt_database(path, getpass.getpass("Passphrase: "))
     print(f"decrypted {path.resolve()}: a plain SQLite file again")
     return 0
