@@ -14,6 +14,7 @@ from countylib.roles import ADMIN, LIBRARIAN, ROLE_NAMES
 from countylib.errors import CountyLibError
 from countylib.settings import change_setting, format_setting_value, get_setting, load_area_settings
 from screens.about import AboutScreen
+from screens.audit_log import AuditLogScreen
 from screens.base import AreaScreen
 from screens.closed_days import ClosedDaysScreen
 from screens.rules import RulesScreen
@@ -33,6 +34,7 @@ class SettingsScreen(AreaScreen):
         Binding("ctrl+r", "open_rules", N_("Lending rules"), id="settings.rules"),
         Binding("ctrl+d", "open_closed_days", N_("Closed days"), id="settings.closed_days"),
         Binding("ctrl+u", "open_staff", N_("Staff accounts"), id="settings.staff"),
+        Binding("ctrl+a", "open_audit_log", N_("Audit log"), id="settings.audit_log"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -50,6 +52,7 @@ class SettingsScreen(AreaScreen):
                 yield Button(_("Lending rules"), id="open-rules")
                 yield Button(_("Closed days"), id="open-closed-days")
                 yield Button(_("Staff accounts"), id="open-staff")
+                yield Button(_("Audit log"), id="open-audit-log")
             yield Static(_("Library settings"), classes="section")
             yield Static(_("Enter on a row changes it (most settings need an administrator)."), classes="hint")
             table = DataTable(id="settings-table", cursor_type="row")
@@ -109,6 +112,10 @@ class SettingsScreen(AreaScreen):
     @on(Button.Pressed, "#open-staff")
     def action_open_staff(self) -> None:
         self.open_admin_screen(ADMIN, StaffScreen(self.ctx))
+
+    @on(Button.Pressed, "#open-audit-log")
+    def action_open_audit_log(self) -> None:
+        self.open_admin_screen(ADMIN, AuditLogScreen(self.ctx))
 
     @on(DataTable.RowSelected, "#staff-table")
     def open_staff_account(self, event: DataTable.RowSelected) -> None:

@@ -231,3 +231,19 @@ def test_area_keys_are_not_taken_by_any_screen():
             if isinstance(obj, type) and issubclass(obj, Screen) and obj.__module__ == info.name:
                 keys = set(obj._merged_bindings.key_to_bindings) if obj._merged_bindings else set()
                 assert not keys & area_keys, f"{obj.__name__} binds {keys & area_keys}"
+
+
+async def test_admin_opens_the_audit_log_from_settings(library, db_path):
+    from screens.audit_log import AuditLogScreen
+
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        await pilot.click("#open-audit-log")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditLogScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "settings"
