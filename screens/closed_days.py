@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from countylib.calendar import open_day
 from countylib.closed_days import ClosedDay, closed_days_of_year, closed_weekday_names
-from countylib.errors import CountyLibError, ValidationError
+from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.locations import WEEKDAY_NAMES
 from countylib.settings import change_setting
@@ -22,18 +22,6 @@ from screens.base import AreaScreen
 from screens.closed_day_form import ClosedDayForm
 from screens.desk_dialogs import ConfirmDialog
 from screens.setting_edit import SettingEditScreen
-
-
-def weekday_numbers(values: list) -> list[int]:
-    """The typed list as weekday numbers 0–6. The setting editor hands back strings here (the
-    setting's default is an empty list, so it cannot tell the type), and the calendar needs numbers."""
-    try:
-        days = sorted({int(v) for v in values})
-    except ValueError:
-        days = [-1]
-    if any(d not in range(7) for d in days):
-        raise ValidationError("Weekdays are numbers from 0 (Monday) to 6 (Sunday).")
-    return days
 
 
 class ClosedDaysScreen(AreaScreen):
@@ -152,7 +140,7 @@ class ClosedDaysScreen(AreaScreen):
             if value is None:
                 return
             try:
-                change_setting(self.ctx, "closed_weekdays", weekday_numbers(value))
+                change_setting(self.ctx, "closed_weekdays", value)
             except CountyLibError as exc:
                 self.refuse(exc)
                 return

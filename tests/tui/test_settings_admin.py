@@ -199,8 +199,9 @@ async def test_weekly_closing_days_from_the_closed_days_screen(library, db_path)
         await press(pilot, "ctrl+w")
         await type_into(pilot, "#setting-value", "Monday")
         await press(pilot, "enter")
-        assert "Weekdays are numbers from 0 (Monday) to 6 (Sunday)." in notes(app)
-        await press(pilot, "ctrl+w")
+        assert "Monday is not a weekday number (0 = Monday … 6 = Sunday)." in str(
+            app.screen.query_one("#setting-error").render()
+        )
         await type_into(pilot, "#setting-value", "0")
         await press(pilot, "enter")
         assert text(app, "#weekly") == "Closed every week: Monday"
