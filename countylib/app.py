@@ -39,6 +39,7 @@ from screens.i18n import translate_bindings
 from screens.lock import LockScreen
 from screens.login import LoginScreen
 from screens.placeholder import PlaceholderScreen
+from screens.sync_worker import start_background_sync
 from screens.widgets.statusbar import Status, StatusBar, describe_clock, describe_sync
 from screens.wizard import WizardScreen
 from sync.outbox import pending_count
@@ -136,6 +137,7 @@ class CountyLibApp(App[None]):
         for area in AREAS:
             self.add_mode(area.id, self._area_factory(area))
         self.switch_mode(HOME)
+        start_background_sync(self)
 
     def _area_factory(self, area: Area):
         def build() -> Screen:
@@ -261,7 +263,11 @@ class CountyLibApp(App[None]):
             branch=f"{self.ctx.branch.name} ({self.ctx.branch.code})",
             user=actor.display_name or actor.username,
             role=_(ROLE_NAMES[actor.role]),
-            sync=describe_sync(pending_count(), bool(state and state.hub_url)),
+            sync=(
+                self.background_sync.describe()
+                if getattr(self, "background_sync", None)
+                else describe_sync(pending_count(), bool(state and state.hub_url))
+            ),
             clock=describe_clock(self.clock.local_now()),
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -48,9 +49,14 @@ class StatusBar(Horizontal):
             yield Static("", id=f"status-{part}")
 
     def watch_status(self, status: Status | None) -> None:
-        if status is None or not self.is_mounted:
+        if status is None:
             return
-        self.query_one("#status-place", Static).update(f"{status.library} · {status.branch}")
+        try:
+            place = self.query_one("#status-place", Static)
+        except NoMatches:  # set before the parts were composed: show it once they are
+            self.call_after_refresh(self.watch_status, status)
+            return
+        place.update(f"{status.library} · {status.branch}")
         self.query_one("#status-user", Static).update(f"{status.user} ({status.role})")
         self.query_one("#status-sync", Static).update(status.sync)
         self.query_one("#status-warning", Static).update(status.warning)
