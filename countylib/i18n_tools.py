@@ -12,6 +12,7 @@ argument of the domain errors (their message is a msgid).
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ ERROR_CLASSES = (
     "DatabaseError",
 )
 KEYWORDS: dict[str, object] = {"_": None, "N_": None, "ngettext": (1, 2), **{name: (1,) for name in ERROR_CLASSES}}
+_PINNED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 PLACEHOLDER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 
 
@@ -92,8 +94,12 @@ def placeholder_mismatches(lang: str = "zh_CN") -> list[str]:
 
 
 def compiled_bytes(po: Path) -> bytes:
+    catalog = read_catalog(po)
+    # Babel stamps a header without a creation date with the current time: pin it, so the
+    # same .po always compiles to the same .mo (the staleness test compares bytes).
+    catalog.creation_date = _PINNED_DATE
     out = BytesIO()
-    write_mo(out, read_catalog(po), use_fuzzy=False)
+    write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
 
 
