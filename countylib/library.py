@@ -28,7 +28,8 @@ BRANCH_CODE = re.compile(r"^[A-Z0-9]{2,8}$")
 
 def open_db(path: str | Path) -> pw.SqliteDatabase:
     """Open the file, migrating it if older, with every failure in plain words."""
-    encryption.install(db)  # encrypted files open with the passphrase unlocked at start
+    if encryption.has_passphrase():  # an encrypted file, unlocked at start
+        encryption.install(db)
     try:
         return open_database(path)
     except NotACountyLibDatabase as exc:

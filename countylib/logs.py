@@ -55,9 +55,13 @@ def setup_logging(level: int = logging.INFO, folder: Path | None = None) -> Path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOG_NAME
     root = logging.getLogger()
-    for handler in root.handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
-            return path
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.handlers.RotatingFileHandler) and isinstance(handler.formatter, RedactingFormatter):
+            if Path(handler.baseFilename) == path.resolve():
+                return path
+            # One log file per process: a new data folder (tests, --db elsewhere) moves it.
+            root.removeHandler(handler)
+            handler.close()
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
     handler.setFormatter(RedactingFormatter(FORMAT))
     root.addHandler(handler)

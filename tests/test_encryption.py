@@ -118,8 +118,12 @@ def test_encrypt_and_check_commands(library, db_path, monkeypatch, capsys):
     assert main(["encrypt", "--db", str(db_path)]) == 0
     assert encryption.is_encrypted(db_path) and capsys.readouterr().out.startswith("encrypted ")
     encryption.forget_passphrase()
-    assert main(["check", "--db", str(db_path)]) == 0  # asks for the passphrase
+    assert main(["check", "--db", str(db_path)]) == 1  # no terminal to ask on, no passphrase given
+    assert "encrypted (set COUNTYLIB_PASSPHRASE)" in capsys.readouterr().err
+    monkeypatch.setenv("COUNTYLIB_PASSPHRASE", PASSPHRASE)  # how a script gives it
+    assert main(["check", "--db", str(db_path)]) == 0
     assert capsys.readouterr().out.startswith("Database OK")
+    monkeypatch.delenv("COUNTYLIB_PASSPHRASE")
     db.close()
     assert main(["decrypt", "--db", str(db_path)]) == 0
     assert not encryption.is_encrypted(db_path)
