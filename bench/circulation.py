@@ -30,6 +30,7 @@ from countylib.circulation import check_in, check_out, renew  # noqa: E402
 from countylib.clock import FixedClock  # noqa: E402
 from countylib.context import ServiceContext  # noqa: E402
 from countylib.library import make_context, open_db  # noqa: E402
+from models.database import hand_checkpoints_to_background  # noqa: E402
 from countylib.lookups import desk_location  # noqa: E402
 from models.ids import new_id  # noqa: E402
 
@@ -104,7 +105,8 @@ class Raw:
 
     def __init__(self, path: Path, location_id: str) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("journal_mode=wal", "foreign_keys=1", "synchronous=normal", "busy_timeout=5000", "cache_size=-32000"):
+        pragmas = ("journal_mode=wal", "foreign_keys=1", "synchronous=normal", "busy_timeout=5000", "cache_size=-32000")
+        for pragma in (*pragmas, "wal_autocheckpoint=0"):  # checkpoints off the desk path, as in the app
             self.conn.execute(f"PRAGMA {pragma}")
         self.location_id = location_id
         self.now = OPENING.replace(tzinfo=None).isoformat(sep=" ")
@@ -242,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dataset {args.size}: {source} ({source.stat().st_size / 2**20:,.0f} MB, copied in {time.perf_counter() - started:.1f} s)")
     try:
         database = open_db(path)
+        hand_checkpoints_to_background(database)  # as the desk does (countylib/app.py)
         clock = FixedClock(instant=OPENING)
         ctx = make_context(database, clock)
         here = desk_location(ctx)

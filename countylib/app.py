@@ -32,6 +32,7 @@ from countylib.logs import log_crash
 from countylib.roles import ROLE_NAMES, Actor
 from countylib.settings import change_setting, get_setting
 from models import SyncState
+from models.database import checkpoint, hand_checkpoints_to_background
 from screens.about import AboutScreen
 from screens.areas import AREAS, AREAS_BY_ID, Area
 from screens.home import HomeScreen
@@ -82,6 +83,8 @@ class CountyLibApp(App[None]):
         self.config = config
         self.clock = config.clock or Clock()
         self.ctx: ServiceContext | None = make_context(database, self.clock) if is_initialized() else None
+        # The desk's own commits never checkpoint the WAL; a background worker does.
+        hand_checkpoints_to_background(database)
         self.last_activity = time.monotonic()
         self._locked = False
         translate_bindings(self)
@@ -95,6 +98,7 @@ class CountyLibApp(App[None]):
         else:
             self.push_screen(LoginScreen(self.ctx, demo=self.config.demo))
         self.set_interval(2, self._tick)
+        self.set_interval(30, self.run_checkpoint)
         self.run_backup("start")
         self.set_interval(3600, lambda: self.run_backup("daily"))
 
@@ -108,7 +112,15 @@ class CountyLibApp(App[None]):
         if result is not None and result.fallback:
             self.call_from_thread(self.notify, result.fallback, severity="warning", timeout=15)
 
+    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False, description="checkpoint")
+    def run_checkpoint(self) -> None:
+        with self.database.connection_context():
+            checkpoint(self.database)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "checkpoint" and event.state == WorkerState.ERROR:
+            # Harmless (the next one, 30 s later, catches up) but worth knowing about.
+            log.warning("wal checkpoint failed: %s", type(event.worker.error).__name__)
         if event.worker.group == "backup" and event.state == WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, CountyLibError):

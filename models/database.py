@@ -247,5 +247,21 @@ def open_database(path: str | Path, *, backup_dir: Path | None = None) -> pw.Sql
     return db
 
 
+def hand_checkpoints_to_background(database: pw.SqliteDatabase = db) -> None:
+    """Stop this thread's connection from checkpointing the WAL itself.
+
+    SQLite otherwise copies the WAL back into the file (with an fsync) inside whichever
+    commit crosses 1,000 pages: a check-out every few minutes would take 10-20 ms instead
+    of 1. The desk calls this and runs ``checkpoint`` from a background thread instead.
+    """
+    database.execute_sql("PRAGMA wal_autocheckpoint = 0")
+
+
+def checkpoint(database: pw.SqliteDatabase = db) -> tuple[int, int, int]:
+    """A PASSIVE checkpoint: copies what it can without waiting for or blocking writers.
+    Returns SQLite's (busy, WAL frames, frames checkpointed)."""
+    return tuple(database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+
 def schema_version() -> int:
     return _pragma("user_version")

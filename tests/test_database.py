@@ -137,3 +137,15 @@ def test_read_only_folder_is_explained(tmp_path):
             open_db(path)
     finally:
         folder.chmod(0o755)
+
+
+def test_checkpoints_can_leave_the_commit_path(library):
+    from models.database import checkpoint, hand_checkpoints_to_background
+    from tests.test_outbox import rename_branch
+
+    hand_checkpoints_to_background(library.db)
+    assert library.db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    for n in range(20):
+        rename_branch(library, f"分馆{n}")
+    busy, frames, copied = checkpoint(library.db)
+    assert busy == 0 and frames > 0 and copied == frames
