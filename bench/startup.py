@@ -3,7 +3,7 @@
 DESIGN.md §6: CountyLib's cold start to a usable desk screen ≤ 2 × a bare Textual app with
 the same widgets. Each run is a new interpreter (imports included), headless via run_test.
 
-    .venv/bin/python bench/startup.py [--db PATH] [--runs 5]
+    .venv/bin/python -m bench.startup [--db PATH] [--runs 5]
 """
 
 from __future__ import annotations

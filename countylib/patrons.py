@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import peewee as pw
-from pypinyin import Style, lazy_pinyin
 
 from countylib.audit import record_audit
 from countylib.auth import hash_password, verify_password
@@ -127,6 +126,7 @@ def name_pinyin(name: str) -> tuple[str, str]:
 
     Latin-script names give their letters and the first letter of each word.
     """
+    from pypinyin import Style, lazy_pinyin  # 0.3 s to import: only when a name is spelt
     syllables: list[str] = []
     for index, part in enumerate(lazy_pinyin(name, style=Style.NORMAL, errors=lambda s: s.split())):
         if index == 0 and name[:1] in SURNAME_READINGS:

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import peewee as pw
-from pypinyin import Style, lazy_pinyin
 
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
@@ -106,6 +105,7 @@ def is_available(volunteer: Volunteer, day: dt.date, starts: dt.time, ends: dt.t
 
 
 def pinyin_of(name: str) -> tuple[str, str]:
+    from pypinyin import Style, lazy_pinyin  # 0.3 s to import: only when a name is spelt
     syllables = lazy_pinyin(name)
     initials = lazy_pinyin(name, style=Style.FIRST_LETTER)
     return "".join(syllables).lower().replace(" ", ""), "".join(initials).lower().replace(" ", "")
