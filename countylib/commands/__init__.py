@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -24,6 +25,14 @@ def common_options() -> argparse.ArgumentParser:
     )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return common
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type for YYYY-MM-DD options."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def db_path(args: argparse.Namespace) -> Path:

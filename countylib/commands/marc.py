@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
-from countylib.commands import common_options, db_path
+from countylib.commands import common_options, db_path, iso_date
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     exporter.add_argument("file", type=Path)
     exporter.add_argument("--format", choices=["marc21", "unimarc"], default="marc21")
-    exporter.add_argument("--since", type=_date, help="YYYY-MM-DD (a local date)")
+    exporter.add_argument("--since", type=iso_date, help="YYYY-MM-DD (a local date)")
     exporter.set_defaults(func=export_marc)
 
 

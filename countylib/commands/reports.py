@@ -12,7 +12,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from countylib.commands import common_options, db_path
+from countylib.commands import common_options, db_path, iso_date
 from countylib.errors import ValidationError
 from countylib.i18n import LANGUAGES
 
@@ -33,23 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for kind, help_text in (("daily", "a day's figures (default: today)"), ("monthly", "a month's figures (default: this month)")):
         sub = kinds.add_parser(kind, parents=[common_options()], help=help_text + ", PDF or CSV")
         if kind == "daily":
-            sub.add_argument("--date", type=_date, help="the day, YYYY-MM-DD")
+            sub.add_argument("--date", type=iso_date, help="the day, YYYY-MM-DD")
         else:
             sub.add_argument("--month", type=_month, help="the month, YYYY-MM")
-        sub.add_argument("--from", dest="start", type=_date, help="first day of a range, YYYY-MM-DD")
-        sub.add_argument("--to", dest="end", type=_date, help="last day of a range, YYYY-MM-DD")
+        sub.add_argument("--from", dest="start", type=iso_date, help="first day of a range, YYYY-MM-DD")
+        sub.add_argument("--to", dest="end", type=iso_date, help="last day of a range, YYYY-MM-DD")
         sub.add_argument("--location", help="only this place (its code)")
         sub.add_argument("--internal", action="store_true", help="show readers' names and cards in full (for staff only)")
         sub.add_argument("--lang", choices=LANGUAGES, help="language of the report (default: the library's)")
         sub.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.csv")
         sub.set_defaults(func=period_report)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2026-11-21: {text}") from None
 
 
 def _month(text: str) -> tuple[int, int]:

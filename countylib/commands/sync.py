@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from countylib.commands import common_options, db_path
+from countylib.commands import common_options, db_path, iso_date
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write this branch's check-outs and check-ins since a date as a Koha .koc file. "
         "Transactions already written to an earlier file are left out.",
     )
-    koc.add_argument("--since", type=_date, required=True, help="YYYY-MM-DD (a local date)")
+    koc.add_argument("--since", type=iso_date, required=True, help="YYYY-MM-DD (a local date)")
     koc.add_argument("--out", type=Path, required=True, help="the .koc file to write")
     koc.set_defaults(func=export_koc_command)
 
