@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import tempfile
 import time
@@ -21,19 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from countylib import activities as act  # noqa: E402
 from countylib import deposits, visits  # noqa: E402
+from bench.timing import row, timed_each  # noqa: E402
 from countylib.clock import FixedClock  # noqa: E402
 from countylib.library import initialize_library, open_db  # noqa: E402
 from countylib.locations import PlaceDraft, add_location  # noqa: E402
 from models import Bib, Item, Location, Patron  # noqa: E402
 
-
-def timed_each(fn, args) -> list[float]:
-    times = []
-    for arg in args:
-        start = time.perf_counter()
-        fn(arg)
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def once(fn) -> float:
@@ -41,11 +33,6 @@ def once(fn) -> float:
     fn()
     return (time.perf_counter() - start) * 1000
 
-
-def row(name: str, times: list[float]) -> tuple[str, str, str, str]:
-    times = sorted(times)
-    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return (name, f"{statistics.median(times):.2f}", f"{p99:.2f}", str(len(times)))
 
 
 def main() -> None:

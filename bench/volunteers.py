@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import row, timed_each  # noqa: E402
 from countylib.clock import FixedClock  # noqa: E402
 from countylib.library import initialize_library, open_db  # noqa: E402
 from countylib.shifts import (  # noqa: E402
@@ -41,19 +41,6 @@ from printing.volunteers import render_roster  # noqa: E402
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
 
 
-def timed_each(fn, args) -> list[float]:
-    times = []
-    for arg in args:
-        start = time.perf_counter()
-        fn(arg)
-        times.append((time.perf_counter() - start) * 1000)
-    return times
-
-
-def row(name: str, times: list[float]) -> tuple[str, str, str, str]:
-    times = sorted(times)
-    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return (name, f"{statistics.median(times):.2f}", f"{p99:.2f}", str(len(times)))
 
 
 def main() -> None:
