@@ -31,7 +31,6 @@ from countylib.library import is_initialized, make_context, open_db
 from countylib.logs import log_crash
 from countylib.roles import ROLE_NAMES, Actor
 from countylib.settings import change_setting, get_setting
-from models import SyncState
 from models.database import checkpoint, hand_checkpoints_to_background
 from screens.about import AboutScreen
 from screens.areas import AREAS, AREAS_BY_ID, Area
@@ -43,7 +42,7 @@ from screens.placeholder import PlaceholderScreen
 from screens.sync_worker import start_background_sync
 from screens.widgets.statusbar import Status, StatusBar, describe_clock, describe_sync
 from screens.wizard import WizardScreen
-from sync.outbox import pending_count
+from sync.outbox import pending_count, sync_state
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +267,7 @@ class CountyLibApp(App[None]):
     def current_status(self) -> Status | None:
         if self.ctx is None:
             return None
-        state = SyncState.get_or_none(SyncState.id == 1)
+        state = sync_state()
         actor = self.ctx.actor
         return Status(
             library=self.ctx.branch.library_name,

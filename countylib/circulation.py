@@ -104,6 +104,7 @@ class CheckIn:
     patron: Patron | None = None  # who had it
     title: str = ""
     hold: Hold | None = None  # set aside for (hold_shelf) or sent for (in_transit)
+    hold_for: str = ""  # the name of the reader the hold is for
     destination: Location | None = None  # where to send it when in transit
     previous_status: str | None = None
     days_overdue: int = 0
@@ -353,6 +354,7 @@ def _check_in_item(
         patron=patron,
         title=_title(item),
         hold=routing.hold,
+        hold_for=fetch_one(Patron, PATRON_BY_ID, (routing.hold.patron_id,)).name if routing.hold else "",
         destination=routing.destination,
         previous_status=previous,
         days_overdue=days_overdue,

@@ -423,7 +423,7 @@ class DeskScreen(AreaScreen):
     @staticmethod
     def _check_in_outcome(result: CheckIn) -> Callable[[], str]:
         if result.outcome == "hold_shelf":
-            name = Patron.get_by_id(result.hold.patron_id).name
+            name = result.hold_for
             return lambda: _("hold shelf for {name}").format(name=name)
         if result.outcome == "in_transit":
             place = result.destination.name
@@ -453,7 +453,7 @@ class DeskScreen(AreaScreen):
             return (" " + " ".join(parts)) if parts else ""
 
         if result.outcome == "hold_shelf":
-            name = Patron.get_by_id(result.hold.patron_id).name
+            name = result.hold_for
             return "hold", lambda: _("★ Returned {title}: put it on the hold shelf for {name}.").format(title=title, name=name) + extras(), False
         if result.outcome == "in_transit":
             place = result.destination.name

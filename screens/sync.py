@@ -21,13 +21,12 @@ from countylib.conflicts import ACTION_TITLES, CODE_TITLES, ConflictLine, confli
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.paths import data_dir
-from models import Outbox, SyncState
-from models.base import db
 from screens.base import AreaScreen
 from screens.i18n import translate_bindings
 from screens.sync_worker import BackgroundSync
 from sync.client import SyncClient, describe_offset, recent_runs
 from sync.codec import parse_utc
+from sync.outbox import pending_count, pending_events, sync_state
 
 
 SIDE_FACTS = (
@@ -170,7 +169,7 @@ class SyncScreen(AreaScreen):
         self.load_history()
 
     def refresh_status_line(self) -> None:
-        state = SyncState.get_or_none(SyncState.id == 1)
+        state = sync_state()
         lines = []
         if state is None or not state.hub_url:
             lines.append(_("Not connected to a central library yet: enrol this computer (Enrolment tab)."))
@@ -182,7 +181,7 @@ class SyncScreen(AreaScreen):
                 lines.append(_("Last problem: {error}").format(error=state.last_error))
             if abs(state.clock_offset_ms) > 5 * 60 * 1000:
                 lines.append(describe_offset(state.clock_offset_ms))
-        waiting = Outbox.select().where(Outbox.acked_at.is_null()).count()
+        waiting = pending_count()
         lines.append(_("{n} change(s) waiting to be sent").format(n=waiting))
         worker = self.background()
         if worker is not None and worker.status.running:
@@ -205,7 +204,7 @@ class SyncScreen(AreaScreen):
     def load_queue(self) -> None:
         table = self.query_one("#queue", DataTable)
         table.clear()
-        rows = Outbox.select().where(Outbox.acked_at.is_null()).order_by(Outbox.seq).limit(500)
+        rows = pending_events(limit=500)
         table.add_rows([(str(e.seq), _when(self.ctx, e.created_at), e.type) for e in rows])
 
     def load_history(self) -> None:
@@ -317,7 +316,7 @@ class SyncScreen(AreaScreen):
     @work(thread=True, exclusive=True, group="sync-enrol", exit_on_error=False)
     def enrol(self, url: str, code: str) -> None:
         try:
-            with db.connection_context():
+            with self.ctx.db.connection_context():
                 answer = SyncClient(clock=self.ctx.clock).enroll(url, code)
             text, ok = _("Enrolled as a device of branch {branch}. The first sync starts now.").format(
                 branch=answer["branch"]), True

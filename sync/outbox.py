@@ -24,6 +24,11 @@ class OutboxMisuse(RuntimeError):
     """An event was recorded outside a transaction: it could outlive a failed change."""
 
 
+def sync_state() -> SyncState | None:
+    """This device's identity and sync progress (None before the database is set up)."""
+    return SyncState.get_or_none(SyncState.id == 1)
+
+
 def ensure_sync_state(device_id: str | None = None) -> SyncState:
     """The device's identity row, made once when the database is set up."""
     state = SyncState.get_or_none(SyncState.id == 1)
