@@ -21,7 +21,7 @@ from stdnum.cn import ric
 
 from countylib.errors import ValidationError
 from countylib.i18n import N_
-from models import Setting
+from models import Patron, Setting, Volunteer
 
 RESIDENT_ID = "resident_id"
 PASSPORT = "passport"
@@ -39,6 +39,7 @@ ID_TYPE_LABELS = {
 ID_TYPES = tuple(ID_TYPE_LABELS)
 
 HASH_KEY_SETTING = "id_hash_key"
+PREVIOUS_KEYS_SETTING = "id_hash_keys_before"
 EARLIEST_BIRTH_YEAR = 1900
 
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
@@ -182,6 +183,10 @@ def _hash_key() -> bytes:
     return bytes.fromhex(row.value)
 
 
+def _hmac(key: bytes, number: str) -> str:
+    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
 def id_number_hash(number: str) -> str:
     """HMAC-SHA256 of the normalised number under the library's key (Setting id_hash_key).
 
@@ -190,4 +195,56 @@ def id_number_hash(number: str) -> str:
     number = normalize(number)
     if not number:
         return ""
-    return hmac.new(_hash_key(), number.encode(), hashlib.sha256).hexdigest()
+    return _hmac(_hash_key(), number)
+
+
+def _previous_keys() -> list[str]:
+    row = Setting.get_or_none(Setting.key == PREVIOUS_KEYS_SETTING)
+    return list(row.value) if row is not None else []
+
+
+def id_number_hashes(number: str) -> list[str]:
+    """The number's hash under the current key and every key this library used before.
+
+    Volunteers keep only the hash, so those registered before the county key arrived cannot
+    be re-hashed; looking a number up under every key still finds them.
+    """
+    number = normalize(number)
+    if not number:
+        return []
+    return [_hmac(_hash_key(), number)] + [_hmac(bytes.fromhex(key), number) for key in _previous_keys()]
+
+
+def adopt_county_hash_key(key_hex: str) -> dict[str, str]:
+    """Take the county's key (handed out by the hub at enrolment) so the same ID number
+    hashes alike at every branch and the hub can see one person registered at two.
+
+    Runs inside the caller's transaction. Every reader whose full number is on file, and
+    every volunteer linked to such a reader, is hashed again; the old key is kept for looking
+    up the other volunteers. Returns {old hash: new hash} so events not yet sent can be
+    rewritten to match.
+    """
+    new_key = bytes.fromhex(key_hex)
+    if len(new_key) < 32:
+        raise ValueError("the county key is too short")
+    current = _hash_key()
+    if current == new_key:
+        return {}
+    changed: dict[str, str] = {}
+    for patron_id, number, old in Patron.select(Patron.id, Patron.id_number, Patron.id_number_hash).where(
+        Patron.id_number != ""
+    ).tuples():
+        new = _hmac(new_key, normalize(number))
+        if new != old:
+            Patron.update(id_number_hash=new).where(Patron.id == patron_id).execute()
+            if old:
+                changed[old] = new
+    for volunteer_id, old in Volunteer.select(Volunteer.id, Volunteer.id_number_hash).where(
+        Volunteer.id_number_hash != ""
+    ).tuples():
+        if old in changed:
+            Volunteer.update(id_number_hash=changed[old]).where(Volunteer.id == volunteer_id).execute()
+    kept = [current.hex()] + [key for key in _previous_keys() if key != key_hex]
+    Setting.insert(key=PREVIOUS_KEYS_SETTING, value=kept).on_conflict_replace().execute()
+    Setting.update(value=key_hex).where(Setting.key == HASH_KEY_SETTING).execute()
+    return changed

@@ -30,14 +30,25 @@ import peewee as pw
 
 from countylib.i18n import N_
 from countylib.pinyin import pinyin_text
-from countylib.settings import SettingSpec, register_settings
+from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Bib, Branch, Conflict, Hold, Item, Loan, Location, Outbox, Patron, PendingChange
 from models.ids import new_id
 
 register_settings(
     SettingSpec("sync_interval_minutes", 5, N_("Minutes between automatic syncs with the central library")),
     SettingSpec("sync_ca_file", "", N_("CA certificate file for the central library (blank: the system's)")),
+    SettingSpec("sync_keep_sent_days", 90, N_("Days to keep events the central library has received (for refilling it after a restore)")),
 )
+
+
+# Loan events stay whatever their age: this desk's reports count renewals from them and
+# Koha exports read them; they name cards and barcodes, as the loan history itself does.
+ALWAYS_KEPT_EVENTS = "loan.%"
+
+
+def sent_events_kept_since(now: dt.datetime) -> dt.datetime:
+    """Acknowledged events older than this may go (setting sync_keep_sent_days)."""
+    return now - dt.timedelta(days=max(1, int(get_setting("sync_keep_sent_days"))))
 
 KIND_ORDER = ("branch", "location", "bib", "patron", "item", "loan", "hold", "conflict")
 

@@ -20,7 +20,7 @@ from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from countylib.i18n import N_, _
-from countylib.idnumbers import RESIDENT_ID, check_id_number, id_number_hash, mask
+from countylib.idnumbers import RESIDENT_ID, check_id_number, id_number_hash, id_number_hashes, mask
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from models import Patron, Staff, Volunteer
 
@@ -230,7 +230,7 @@ def _normalised(fields: dict[str, Any], ctx: ServiceContext, current: Volunteer 
         if number:
             number = check_id_number(fields.get("id_type") or RESIDENT_ID, number, ctx.clock.today()).number
             digest = id_number_hash(number)
-            clash = Volunteer.select().where(Volunteer.id_number_hash == digest)
+            clash = Volunteer.select().where(Volunteer.id_number_hash.in_(id_number_hashes(number)))
             if current is not None:
                 clash = clash.where(Volunteer.id != current.id)
             other = clash.first()

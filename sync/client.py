@@ -36,8 +36,9 @@ import requests
 from countylib.clock import Clock
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, ngettext
+from countylib.idnumbers import adopt_county_hash_key
 from countylib.paths import data_dir
-from countylib.replication import apply_changes
+from countylib.replication import ALWAYS_KEPT_EVENTS, apply_changes, sent_events_kept_since
 from models import (
     Bib,
     Branch,
@@ -56,7 +57,7 @@ from models.base import db
 from models.ids import new_id
 from sync.codec import PROTOCOL_VERSION, envelope, gzip_json, iso_utc
 from sync.hlc import ClockDriftError, HybridClock
-from sync.outbox import EVENT_SCHEMA_VERSION
+from sync.outbox import EVENT_SCHEMA_VERSION, prune_acknowledged, rewrite_unsent
 
 BATCH_EVENTS = 500
 BATCH_BYTES = 256 * 1024  # compressed: a dropped 4G link wastes little
@@ -341,6 +342,8 @@ class SyncClient:
         answer = response.json()
         save_token(answer["device_id"], hub_url, answer["token"])
         with db.atomic("IMMEDIATE"):
+            if answer.get("id_hash_key"):
+                rewrite_unsent(adopt_county_hash_key(answer["id_hash_key"]))
             replica = _replica()
             if replica.hub_epoch and replica.hub_epoch != answer["hub_epoch"]:
                 self._forget_cursor(answer["hub_epoch"])
@@ -386,6 +389,7 @@ class SyncClient:
             fields: dict[str, Any] = {"clock_offset_ms": self.offset_ms, "last_error": error}
             if not error:
                 fields["last_sync_at"] = now
+                prune_acknowledged(sent_events_kept_since(now), keep_types_like=ALWAYS_KEPT_EVENTS)
             SyncState.update(fields).where(SyncState.id == 1).execute()
             ReplicaState.update(last_result={**summary.as_dict(), "error": error, "at": iso_utc(now)}).where(
                 ReplicaState.id == 1

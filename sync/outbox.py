@@ -146,3 +146,47 @@ def pending_events(limit: int = 500) -> list[Outbox]:
 
 def pending_count() -> int:
     return Outbox.select().where(Outbox.acked_at.is_null()).count()
+
+
+def rewrite_unsent(replacements: dict[str, str]) -> int:
+    """Replace values inside the payloads of events no hub has received yet.
+
+    The one exception to "events are never edited": when a library first enrols and takes
+    the county's ID-number key, the hashes in its queued registrations must be the county's,
+    or the hub could never match them. Acknowledged events are left alone. Runs in the
+    caller's transaction; returns how many events changed.
+    """
+    if not replacements:
+        return 0
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return replacements.get(value, value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    changed = 0
+    for event_id, payload in Outbox.select(Outbox.id, Outbox.payload).where(Outbox.acked_at.is_null()).tuples():
+        new = swap(payload)
+        if new != payload:
+            Outbox.update(payload=new).where(Outbox.id == event_id).execute()
+            changed += 1
+    return changed
+
+
+def prune_acknowledged(before: dt.datetime, *, keep_types_like: str | None = None) -> int:
+    """Delete events the hub acknowledged before ``before`` (naive UTC, as stored); returns
+    how many went.
+
+    Acknowledged events are kept for a while so a restored hub can be refilled (SYNC.md,
+    "Restores"); after that they are only a copy of what the hub holds — and registrations
+    carry readers' names and phone numbers, which should not linger on a laptop. Types
+    matching ``keep_types_like`` (an SQL LIKE pattern) stay.
+    """
+    query = Outbox.delete().where(Outbox.acked_at.is_null(False) & (Outbox.acked_at < before))
+    if keep_types_like:
+        query = query.where(~(Outbox.type ** keep_types_like))
+    return query.execute()

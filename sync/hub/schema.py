@@ -109,7 +109,8 @@ def openapi_document() -> dict[str, Any]:
                     "name": {"type": "string"}}}, gzip=False),
                 "responses": {"200": _answer("enrolled", {"type": "object", "properties": {
                     "device_id": {"type": "string"}, "branch": {"type": "string"}, "token": {"type": "string"},
-                    "hub_epoch": {"type": "string"}, "branch_known": {"type": "boolean"}}}),
+                    "hub_epoch": {"type": "string"}, "branch_known": {"type": "boolean"},
+                    "id_hash_key": {"type": "string", "description": "the county's key for hashing ID numbers (hex)"}}}),
                     **_errors(400, 403)},
             }},
             "/v1/sync/push": {"post": {

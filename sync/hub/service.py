@@ -101,6 +101,7 @@ def enrol(body: Any) -> dict[str, Any]:
         "token": enrolled.token,
         "hub_epoch": get_meta("epoch"),
         "branch_known": known,
+        "id_hash_key": get_meta("id_hash_key"),
         **clock_fields(),
     }
 

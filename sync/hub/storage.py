@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import secrets
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -318,6 +319,9 @@ def migrate() -> str:
                 ("epoch", str(uuid.uuid4())),
                 ("server_seq", "0"),
                 ("hlc", "0"),
+                # One key for the whole county, handed to each device at enrolment, so the
+                # same ID number hashes alike at every branch (see countylib.idnumbers).
+                ("id_hash_key", secrets.token_hex(32)),
             ):
                 if Meta.get_or_none(Meta.key == key) is None:
                     Meta.create(key=key, value=value)
