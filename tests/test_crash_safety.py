@@ -10,6 +10,7 @@ and prints each transaction's loan id only after its commit. The test SIGKILLs t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -92,6 +93,7 @@ class Zygote:
             text=True, bufsize=1, env=env, cwd=ROOT,
         )
         self.buffer = ""
+        self.child: int | None = None
 
     def readline(self, timeout: float) -> str | None:
         deadline = time.monotonic() + timeout
@@ -110,12 +112,14 @@ class Zygote:
         """One worker, killed at a random moment; returns what it reported done."""
         self.proc.stdin.write(f"go {seed}\n")
         self.proc.stdin.flush()
-        line = self.readline(30)
-        assert line and line.startswith("pid "), line
-        pid = int(line.split()[1])
+        lines = []
+        # On a busy machine the child can speak before its parent reports the child's pid.
+        while not (line := self.readline(30) or "").startswith("pid "):
+            assert line, f"the zygote never reported a worker; got {lines[-5:]}"
+            lines.append(line)
+        pid = self.child = int(line.split()[1])
         # Sometimes while it is still opening the file, mostly in the middle of lending.
         deadline = time.monotonic() + rng.choice([0.0, 0.01, rng.uniform(0.02, 0.4)])
-        lines = []
         while (left := deadline - time.monotonic()) > 0:
             got = self.readline(left)
             if got is None:
@@ -125,13 +129,18 @@ class Zygote:
         while (got := self.readline(30)) != "dead":
             assert got is not None, f"the worker did not die; got {lines[-5:]}, pid {pid}"
             lines.append(got)
+        self.child = None
         errors = [x for x in lines if x.startswith("ERROR")]
         assert not errors, errors
         return lines
 
     def close(self) -> None:
+        if self.child is not None:
+            # A failed round may leave its worker lending; it must not outlive the test.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child, signal.SIGKILL)
         self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=60)
 
 
 def _loans_and_events(database: pw.SqliteDatabase) -> tuple[dict[str, bool], set[str], set[str]]:
