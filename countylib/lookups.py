@@ -57,7 +57,8 @@ def find_patron(card_number: str) -> Patron:
 
 
 def refresh_patron(patron_id: str) -> Patron | None:
-    """The open reader as stored now, so a loan, renewal or fine since the card was scanned shows."""
+    """The open reader as stored now, so a change since the card was scanned shows. The desk
+    re-reads after every scan, hence its plain SQL rather than ``patrons.get_patron``."""
     return fetch_one(Patron, PATRON_BY_ID, (patron_id,))
 
 
