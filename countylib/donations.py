@@ -370,6 +370,11 @@ def intake_lines(ctx: ServiceContext, donation: Donation) -> list[LineView]:
     return views
 
 
+def find_donation(donation_id: str) -> Donation:
+    """A donation read afresh, e.g. by a printing worker on its own connection."""
+    return Donation.get_by_id(donation_id)
+
+
 def accepted_lines(donation: Donation) -> list[DonationLine]:
     """Books that stayed with the library system: accessioned here or forwarded."""
     return list(

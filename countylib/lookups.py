@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from countylib.context import ServiceContext
-from countylib.desk_sql import ITEM_BY_BARCODE, PATRON_BY_CARD, fetch_one
+from countylib.desk_sql import ITEM_BY_BARCODE, PATRON_BY_CARD, PATRON_BY_ID, fetch_one
 from countylib.errors import DatabaseError, NotFound, RuleViolation
 from countylib.i18n import N_, format_date
 from countylib.roles import LIBRARIAN
@@ -54,6 +54,12 @@ def find_patron(card_number: str) -> Patron:
         "register them in Patrons (F3) or ask them to come back after the next sync.",
         card=card_number,
     )
+
+
+def refresh_patron(patron_id: str) -> Patron | None:
+    """The open reader as stored now, so a change since the card was scanned shows. The desk
+    re-reads after every scan, hence its plain SQL rather than ``patrons.get_patron``."""
+    return fetch_one(Patron, PATRON_BY_ID, (patron_id,))
 
 
 def find_item(barcode: str) -> Item:

@@ -27,6 +27,11 @@ def is_default(rule: CirculationRule) -> bool:
     return not any(specificity(rule))
 
 
+def branch_choices() -> list[Branch]:
+    """Every branch a rule can name, by code (the matrix also holds rules for other branches)."""
+    return list(Branch.select().order_by(Branch.code))
+
+
 def list_rules() -> list[CirculationRule]:
     """Most specific first, as ``rules.find_rule`` picks them; the default rule last."""
     rules = CirculationRule.select(CirculationRule, Branch).join(Branch, on=CirculationRule.branch == Branch.id, join_type=JOIN.LEFT_OUTER)

@@ -42,18 +42,16 @@ from countylib.circulation import (
     undo,
 )
 from countylib.context import ServiceContext
-from countylib.desk_sql import PATRON_BY_ID, fetch_one
 from countylib.errors import CountyLibError
 from countylib.holds import place_hold
 from countylib.i18n import N_, _, current_language, format_date, ngettext
-from countylib.lookups import desk_location, find_title, identify
+from countylib.lookups import desk_location, find_title, identify, refresh_patron
 from countylib.paths import data_dir
 from countylib.patrons import category_label
 from countylib.roles import LIBRARIAN
 from countylib.rules import Blocked, describe_overdue
 from countylib.scanning import RepeatFilter, check_code
 from countylib.settings import get_setting
-from models import Patron
 from printing.receipts import ReceiptLine, render_hold_slip, render_receipt
 from screens.base import AreaScreen
 from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
@@ -118,7 +116,7 @@ class DeskScreen(AreaScreen):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
         self.here = desk_location(ctx)
-        self.patron: Patron | None = None
+        self.patron = None
         self.summary: PatronSummary | None = None
         self.mode = LEND
         self.entries: list[SessionEntry] = []
@@ -296,7 +294,7 @@ class DeskScreen(AreaScreen):
         if self.patron is None:
             self.summary = None
         else:
-            self.patron = fetch_one(Patron, PATRON_BY_ID, (self.patron.id,))
+            self.patron = refresh_patron(self.patron.id)
             self.summary = patron_summary(self.patron, self.ctx.clock.today())
         self.render_patron(chosen.loan_id if chosen else None)
         self.render_mode()
@@ -353,7 +351,7 @@ class DeskScreen(AreaScreen):
                 bell=True,
             )
 
-    def open_patron(self, patron: Patron) -> None:
+    def open_patron(self, patron) -> None:
         self.patron = patron
         self.mode = LEND  # a card means someone wants to borrow
         self.reload_patron()
@@ -565,7 +563,7 @@ class DeskScreen(AreaScreen):
         )
         self.app.push_screen(dialog, lambda code: self.guarded(self.do_place_hold, patron, code) if code else None)
 
-    def do_place_hold(self, patron: Patron, raw: str) -> None:
+    def do_place_hold(self, patron, raw: str) -> None:
         bib = find_title(check_code(raw))
         hold = place_hold(self.ctx, patron.card_number, bib.id, self.here, desk=self.here)
         title, name, place = bib.title, patron.name, self.here.name

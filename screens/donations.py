@@ -38,6 +38,7 @@ from countylib.donations import (
     certificate_for,
     check_finished,
     decline_line,
+    find_donation,
     find_donors,
     forward_destinations,
     forward_line,
@@ -49,7 +50,6 @@ from countylib.donations import (
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.paths import data_dir
-from models import Donation, Donor
 from printing.certificates import render_certificate
 from printing.labels import render_labels
 from screens.base import AreaScreen
@@ -224,8 +224,8 @@ class DonationsScreen(AreaScreen):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.donor: Donor | None = None
-        self.donation: Donation | None = None
+        self.donor = None
+        self.donation = None
         self.views: list[LineView] = []
         self.printed: list[Path] = []
 
@@ -327,7 +327,7 @@ class DonationsScreen(AreaScreen):
     def donor_picked(self, event: DataTable.RowSelected) -> None:
         self._choose_donor(self.donor_rows[event.cursor_row])
 
-    def _choose_donor(self, donor: Donor | None) -> None:
+    def _choose_donor(self, donor) -> None:
         if donor is None:
             return
         self.donor = donor
@@ -336,7 +336,7 @@ class DonationsScreen(AreaScreen):
 
     @on(Button.Pressed, "#new-donor")
     def new_donor(self) -> None:
-        def added(donor: Donor | None) -> None:
+        def added(donor) -> None:
             if donor is not None:
                 self._fill_donors("")
                 self._choose_donor(donor)
@@ -555,7 +555,7 @@ class DonationsScreen(AreaScreen):
     def print_outputs(self, start_at: int) -> list[Path]:
         """Certificate and labels as PDFs in the printouts folder (a worker: reportlab is slow)."""
         with self.ctx.db.connection_context():
-            donation = Donation.get_by_id(self.donation.id)
+            donation = find_donation(self.donation.id)
             certificate = certificate_for(self.ctx, donation)
             items = accessioned_items(donation)
             setup = label_setup(start_at=start_at)

@@ -13,7 +13,6 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.holds import expire_holds, hold_shelf
 from countylib.i18n import N_, _, format_date, ngettext
-from models import Location
 from screens.base import AreaScreen
 
 
@@ -24,7 +23,7 @@ class HoldShelfScreen(AreaScreen):
         Binding("ctrl+e", "expire", N_("Pass on expired"), id="shelf.expire"),
     ]
 
-    def __init__(self, ctx: ServiceContext, here: Location) -> None:
+    def __init__(self, ctx: ServiceContext, here) -> None:
         super().__init__(ctx)
         self.here = here
 

@@ -24,7 +24,6 @@ from countylib.i18n import N_, _, format_date, ngettext
 from countylib.paths import data_dir
 from countylib.rules import describe_overdue
 from countylib.settings import get_setting
-from models import Location
 from printing.notices import render_overdue_notices
 from screens.base import AreaScreen
 from screens.desk_dialogs import ConfirmDialog
@@ -40,7 +39,7 @@ class OverdueScreen(AreaScreen):
         Binding("ctrl+g", "mark_lost", N_("Long overdue → lost"), id="overdue.lost"),
     ]
 
-    def __init__(self, ctx: ServiceContext, here: Location) -> None:
+    def __init__(self, ctx: ServiceContext, here) -> None:
         super().__init__(ctx)
         self.here = here
         self.only_here = False

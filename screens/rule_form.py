@@ -19,9 +19,8 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import N_, _
 from countylib.patrons import categories, category_label, parse_yuan
-from countylib.rule_matrix import ITEM_TYPE_LABELS, item_type_label
+from countylib.rule_matrix import ITEM_TYPE_LABELS, branch_choices, item_type_label
 from countylib.rules import save_rule
-from models import Branch, CirculationRule
 from screens.i18n import translate_bindings
 
 ANY = "*"  # the Select value for "any" (a rule part left empty)
@@ -61,12 +60,12 @@ class RuleForm(ModalScreen[bool]):
     def __init__(
         self,
         ctx: ServiceContext,
-        rule: CirculationRule | None,
-        template: CirculationRule,
+        rule,
+        template,
         taken: set[tuple[str | None, str | None, str | None]],
     ) -> None:
         """``rule`` None adds a rule, starting from ``template``'s numbers; ``taken`` lists
-        the cells (branch id, category, item type) that have a rule already."""
+        the cells (branch code, category, item type) that have a rule already."""
         super().__init__()
         self.ctx = ctx
         self.rule = rule
@@ -81,7 +80,7 @@ class RuleForm(ModalScreen[bool]):
             with Grid(classes="form-grid"):
                 yield Label(_("Branch"))
                 yield Select(
-                    [(_("any"), ANY)] + [(f"{b.code} {b.name}", b.code) for b in Branch.select().order_by(Branch.code)],
+                    [(_("any"), ANY)] + [(f"{b.code} {b.name}", b.code) for b in branch_choices()],
                     value=rule.branch.code if rule and rule.branch_id else ANY,
                     allow_blank=False,
                     disabled=rule is not None,
@@ -149,8 +148,7 @@ class RuleForm(ModalScreen[bool]):
         try:
             values = self.values()
             if self.rule is None:
-                branch = Branch.get(Branch.code == branch_code).id if branch_code else None
-                if (branch, category, item_type) in self.taken:
+                if (branch_code, category, item_type) in self.taken:
                     raise ValidationError("There is a rule for this branch, category and item type already; change that one.")
             save_rule(self.ctx, branch_code=branch_code, patron_category=category, item_type=item_type, **values)
         except CountyLibError as exc:

@@ -17,10 +17,9 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
 from countylib.patrons import categories, category_label
 from countylib.roles import ADMIN
-from countylib.rule_matrix import ITEM_TYPE_LABELS, is_default, item_type_label, list_rules
+from countylib.rule_matrix import ITEM_TYPE_LABELS, branch_choices, is_default, item_type_label, list_rules
 from countylib.rules import delete_rule, find_rule
 from countylib.settings import get_setting
-from models import Branch, CirculationRule
 from screens.base import AreaScreen
 from screens.desk_dialogs import ConfirmDialog
 from screens.rule_form import RuleForm, yuan
@@ -45,7 +44,7 @@ WHOSE_BRANCH = {
 }
 
 
-def describe_parts(rule: CirculationRule) -> str:
+def describe_parts(rule) -> str:
     """"HX01 · Child · any item type": the cell a rule covers, in words."""
     return " · ".join(
         (
@@ -56,7 +55,7 @@ def describe_parts(rule: CirculationRule) -> str:
     )
 
 
-def rule_row(rule: CirculationRule) -> tuple[str, ...]:
+def rule_row(rule) -> tuple[str, ...]:
     return (
         rule.branch.code if rule.branch_id else _("any"),
         category_label(rule.patron_category) if rule.patron_category else _("any"),
@@ -83,7 +82,7 @@ class RulesScreen(AreaScreen):
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(ctx, **kwargs)
-        self.rules: dict[str, CirculationRule] = {}  # by id, in table order
+        self.rules = {}  # by id, in table order
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="rules"):
@@ -116,7 +115,7 @@ class RulesScreen(AreaScreen):
             with Horizontal(id="tester"):
                 yield Label(_("Branch"))
                 yield Select(
-                    [(f"{b.code} {b.name}", b.id) for b in Branch.select().order_by(Branch.code)],
+                    [(f"{b.code} {b.name}", b.id) for b in branch_choices()],
                     value=self.ctx.branch.id,
                     allow_blank=False,
                     id="test-branch",
@@ -153,7 +152,7 @@ class RulesScreen(AreaScreen):
         table.focus()
         self.test()
 
-    def highlighted(self) -> CirculationRule | None:
+    def highlighted(self):
         table = self.query_one("#rules-table", DataTable)
         if not table.row_count:
             return None
@@ -172,11 +171,11 @@ class RulesScreen(AreaScreen):
             return False
         return True
 
-    def open_form(self, rule: CirculationRule | None) -> None:
+    def open_form(self, rule) -> None:
         if not self.may_change():
             return
         default = next(r for r in self.rules.values() if is_default(r))
-        taken = {(r.branch_id, r.patron_category, r.item_type) for r in self.rules.values()}
+        taken = {(r.branch.code if r.branch_id else None, r.patron_category, r.item_type) for r in self.rules.values()}
 
         def saved(done: bool | None) -> None:
             if done:
@@ -213,7 +212,7 @@ class RulesScreen(AreaScreen):
             lambda yes: self.delete_confirmed(rule, yes),
         )
 
-    def delete_confirmed(self, rule: CirculationRule, confirmed: bool | None) -> None:
+    def delete_confirmed(self, rule, confirmed: bool | None) -> None:
         if not confirmed:
             return
         try:

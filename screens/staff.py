@@ -16,7 +16,6 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_datetime
 from countylib.roles import ROLE_NAMES
 from countylib.staff import deactivate_staff, reactivate_staff
-from models import Staff
 from screens.base import AreaScreen
 from screens.desk_dialogs import ConfirmDialog
 from screens.staff_form import NewStaffForm, PasswordForm, RoleForm
@@ -36,7 +35,7 @@ class StaffScreen(AreaScreen):
         """``username``: the account to highlight first."""
         super().__init__(ctx, **kwargs)
         self.first_username = username
-        self.accounts: list[Staff] = []
+        self.accounts = []
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="staff"):
@@ -76,7 +75,7 @@ class StaffScreen(AreaScreen):
             table.move_cursor(row=names.index(username))
         table.focus()
 
-    def highlighted(self) -> Staff | None:
+    def highlighted(self):
         table = self.query_one("#staff-accounts", DataTable)
         if not self.accounts or not 0 <= table.cursor_row < len(self.accounts):
             return None
@@ -131,7 +130,7 @@ class StaffScreen(AreaScreen):
             lambda yes: self.set_active(staff, deactivate_staff, _("{username} can no longer sign in.")) if yes else None,
         )
 
-    def set_active(self, staff: Staff, change, message: str) -> None:
+    def set_active(self, staff, change, message: str) -> None:
         try:
             change(self.ctx, staff.username)
         except CountyLibError as exc:

@@ -19,7 +19,6 @@ from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import N_, _
 from countylib.roles import LIBRARIAN, ROLE_NAMES, ROLES
 from countylib.staff import change_role
-from models import Staff
 from screens.i18n import translate_bindings
 
 
@@ -126,7 +125,7 @@ class PasswordForm(StaffDialog):
     TITLE_TEXT = N_("New password")
     LAST_FIELD = "s-password2"
 
-    def __init__(self, ctx: ServiceContext, staff: Staff) -> None:
+    def __init__(self, ctx: ServiceContext, staff) -> None:
         super().__init__(ctx)
         self.staff = staff
 
@@ -151,7 +150,7 @@ class PasswordForm(StaffDialog):
 class RoleForm(StaffDialog):
     TITLE_TEXT = N_("Change role")
 
-    def __init__(self, ctx: ServiceContext, staff: Staff) -> None:
+    def __init__(self, ctx: ServiceContext, staff) -> None:
         super().__init__(ctx)
         self.staff = staff
 

@@ -18,9 +18,17 @@ import requests
 from textual.app import App
 
 from countylib.i18n import _
-from models import SyncState
-from models.base import db
-from sync.client import DeviceRevoked, NotEnrolled, SyncClient, SyncError, SyncSummary, TokenExpired, describe_offset
+from sync.client import (
+    DeviceRevoked,
+    NotEnrolled,
+    SyncClient,
+    SyncError,
+    SyncSummary,
+    TokenExpired,
+    describe_offset,
+    hub_url,
+    is_enrolled,
+)
 from sync.outbox import pending_count
 
 TICK_SECONDS = 15
@@ -93,12 +101,12 @@ class BackgroundSync:
 
     def _probe(self) -> None:
         """While offline: is the hub back? Then sync at once instead of waiting out the backoff."""
-        with db.connection_context():
-            state = SyncState.get_or_none(SyncState.id == 1)
-        if state is None or not state.hub_url:
+        with self.app.database.connection_context():
+            url = hub_url()
+        if not url:
             return
         try:
-            healthy = requests.get(state.hub_url.rstrip("/") + "/v1/health", timeout=3).status_code == 200
+            healthy = requests.get(url.rstrip("/") + "/v1/health", timeout=3).status_code == 200
         except requests.RequestException:
             healthy = False
         if healthy:
@@ -107,9 +115,8 @@ class BackgroundSync:
     def _run(self) -> None:
         summary, error, needs_enrolment = None, "", False
         try:
-            with db.connection_context():
-                state = SyncState.get_or_none(SyncState.id == 1)
-                self.status.enrolled = bool(state and state.hub_url)
+            with self.app.database.connection_context():
+                self.status.enrolled = is_enrolled()
                 if self.status.enrolled:
                     summary = SyncClient(clock=self.app.clock, attempts=2).sync()
         except (DeviceRevoked, TokenExpired, NotEnrolled) as exc:

@@ -53,7 +53,6 @@ from countylib.volunteers import (
     update_volunteer,
     volunteer_accounts,
 )
-from models import ShiftAssignment, Volunteer
 from printing.volunteers import hours_text
 from screens.i18n import translate_bindings
 
@@ -88,7 +87,7 @@ class VolunteerForm(Dialog):
 
     BINDINGS = [ESCAPE, SAVE]
 
-    def __init__(self, ctx: ServiceContext, volunteer: Volunteer | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, volunteer=None) -> None:
         super().__init__(ctx)
         self.volunteer = volunteer
 
@@ -388,7 +387,7 @@ class ShiftDetail(Dialog):
                 key=fit.volunteer.id,
             )
 
-    def _selected_assignment(self) -> ShiftAssignment | None:
+    def _selected_assignment(self):
         people = self.query_one("#detail-people", DataTable)
         if people.row_count == 0:
             self.show_error(_("Nobody is on this shift yet."))
@@ -414,7 +413,7 @@ class ShiftDetail(Dialog):
         else:
             self._assign(volunteer)
 
-    def _assign(self, volunteer: Volunteer) -> None:
+    def _assign(self, volunteer) -> None:
         try:
             assign_volunteer(self.ctx, self.shift_id, volunteer)
         except CountyLibError as exc:

@@ -8,8 +8,6 @@ from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-import peewee as pw
-
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.library import initialize_library
@@ -21,7 +19,7 @@ class WizardScreen(Screen[ServiceContext]):
 
     CSS_PATH = "wizard.tcss"
 
-    def __init__(self, database: pw.SqliteDatabase, clock=None) -> None:
+    def __init__(self, database, clock=None) -> None:
         super().__init__()
         self.database = database
         self.clock = clock

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from countylib.rule_matrix import is_default, item_type_label, list_rules
+from countylib.rule_matrix import branch_choices, is_default, item_type_label, list_rules
 from countylib.rules import save_rule
+from models import Branch
 
 
 def test_rules_list_in_lookup_order(library):
@@ -17,6 +18,11 @@ def test_rules_list_in_lookup_order(library):
     assert parts.index(("HX01", "child", None)) < parts.index((None, "child", "av")) < parts.index((None, "child", None))
     assert parts.index((None, "child", None)) < parts.index((None, None, "book"))
 
+
+def test_branch_choices_are_every_branch_by_code(library):
+    Branch.create(code="QT02", name="other")
+    Branch.create(code="AB01", name="东关分馆")
+    assert [b.code for b in branch_choices()] == ["AB01", "HX01", "QT02"]
 
 
 def test_item_types_have_names():
