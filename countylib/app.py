@@ -283,6 +283,8 @@ class CountyLibApp(App[None]):
         )
 
     def refresh_status(self) -> None:
+        if not self.screen_stack:
+            return  # the timer can fire once more while the app shuts down
         status = self.current_status()
         for bar in self.screen.query(StatusBar):
             bar.status = status
