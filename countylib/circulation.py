@@ -58,8 +58,7 @@ from countylib.rules import (
 from countylib.scanning import check_code
 from countylib.settings import SettingSpec, register_settings
 from models import Bib, Hold, InHouseUse, Item, Loan, Location, Patron
-from printing.notices import NoticeBatch, NoticeItem, OverdueNotice
-from printing.receipts import HoldSlip, Receipt, ReceiptLine
+from printing.slips import HoldSlip, NoticeBatch, NoticeItem, OverdueNotice, Receipt, ReceiptLine
 
 register_settings(
     SettingSpec("receipt_paper", "80mm", N_("Receipt paper: 80 mm or 58 mm roll, or A4"), choices=("80mm", "58mm", "a4")),

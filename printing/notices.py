@@ -7,8 +7,6 @@ strip the reader can return with the books.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
@@ -20,33 +18,7 @@ from reportlab.platypus import Flowable, HRFlowable, PageBreak, Paragraph, Simpl
 
 from countylib.i18n import _, format_date, ngettext
 from printing.page import styles
-from printing.receipts import mask_card
-
-
-@dataclass(frozen=True)
-class NoticeItem:
-    title: str
-    barcode: str
-    call_number: str
-    due_date: dt.date
-    days_overdue: int
-
-
-@dataclass
-class OverdueNotice:
-    patron_name: str
-    card_number: str
-    address: str
-    phone: str
-    items: list[NoticeItem] = field(default_factory=list)
-
-
-@dataclass
-class NoticeBatch:
-    library_name: str
-    location_name: str
-    printed_on: dt.date
-    notices: list[OverdueNotice] = field(default_factory=list)
+from printing.slips import NoticeBatch, NoticeItem, OverdueNotice, mask_card
 
 
 def _escape(text: str) -> str:

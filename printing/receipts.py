@@ -6,8 +6,7 @@ card number is masked: a receipt left in a book should not give a stranger the c
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -19,45 +18,9 @@ from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplat
 
 from countylib.i18n import _, format_date
 from printing.page import barcode, styles
+from printing.slips import HoldSlip, Receipt, mask_card
 
 PAPERS = ("80mm", "58mm", "a4")
-
-
-@dataclass(frozen=True)
-class ReceiptLine:
-    title: str
-    barcode: str
-    due_date: dt.date
-    renewed: bool = False
-
-
-@dataclass
-class Receipt:
-    library_name: str
-    location_name: str
-    patron_name: str
-    card_number: str
-    printed_at: dt.datetime  # local time
-    lines: list[ReceiptLine] = field(default_factory=list)
-    loans_total: int = 0  # everything the reader has on loan after this visit
-
-
-@dataclass
-class HoldSlip:
-    library_name: str
-    location_name: str
-    patron_name: str
-    card_number: str
-    title: str
-    barcode: str
-    call_number: str
-    expires_on: dt.date | None
-    printed_at: dt.datetime
-
-
-def mask_card(card: str) -> str:
-    """Only the last four characters show."""
-    return "*" * max(0, len(card) - 4) + card[-4:]
 
 
 @dataclass(frozen=True)

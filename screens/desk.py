@@ -52,7 +52,7 @@ from countylib.roles import LIBRARIAN
 from countylib.rules import Blocked, describe_overdue
 from countylib.scanning import RepeatFilter, check_code
 from countylib.settings import get_setting
-from printing.receipts import ReceiptLine, render_hold_slip, render_receipt
+from printing.slips import ReceiptLine
 from screens.base import AreaScreen
 from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
@@ -416,7 +416,7 @@ class DeskScreen(AreaScreen):
             self.reload_patron()
         if result.outcome == "hold_shelf" and result.hold is not None:
             slip = hold_slip_for(self.ctx, result.hold)
-            self.app.push_screen(HoldSlipDialog(slip), lambda yes: self.print_pdf("hold-slip", render_hold_slip, slip) if yes else None)
+            self.app.push_screen(HoldSlipDialog(slip), lambda yes: self.print_pdf("hold-slip", slip) if yes else None)
 
     @staticmethod
     def _check_in_outcome(result: CheckIn) -> Callable[[], str]:
@@ -655,7 +655,7 @@ class DeskScreen(AreaScreen):
         if not lines:
             self.show("refused", lambda: _("✖ Nothing was lent or renewed for {name} in this session.").format(name=self.patron.name), bell=True)
             return
-        self.print_pdf("receipt", render_receipt, receipt_for(self.ctx, self.patron, lines, self.here))
+        self.print_pdf("receipt", receipt_for(self.ctx, self.patron, lines, self.here))
 
     def action_end_patron(self) -> None:
         if self.patron is None:
@@ -666,7 +666,7 @@ class DeskScreen(AreaScreen):
             return
         lines = self.receipt_lines()
         if lines and get_setting("auto_print_receipt"):
-            self.print_pdf("receipt", render_receipt, receipt_for(self.ctx, self.patron, lines, self.here))
+            self.print_pdf("receipt", receipt_for(self.ctx, self.patron, lines, self.here))
         name = self.patron.name
         self.patron = None
         self.summary = None
@@ -682,14 +682,18 @@ class DeskScreen(AreaScreen):
 
     # -- printing -----------------------------------------------------------------------
 
-    def print_pdf(self, kind: str, render, data) -> None:
+    def print_pdf(self, kind: str, data) -> None:
         folder = data_dir() / "printouts"
         path = folder / f"{kind}-{self.now():%Y%m%d-%H%M%S}.pdf"
-        self.render_pdf(render, data, path, get_setting("receipt_paper"))
+        self.render_pdf(kind, data, path, get_setting("receipt_paper"))
 
     @work(thread=True, exit_on_error=False, group="print", description="printing")
-    def render_pdf(self, render, data, path: Path, paper: str) -> Path:
-        """Render in a thread (reportlab takes a moment); the file lands in the printouts folder."""
+    def render_pdf(self, kind: str, data, path: Path, paper: str) -> Path:
+        """Render in a thread; the file lands in the printouts folder. The PDF engine is
+        imported here, at the first print, so the desk opens without waiting for it."""
+        from printing.receipts import render_hold_slip, render_receipt
+
+        render = render_hold_slip if kind == "hold-slip" else render_receipt
         path.parent.mkdir(parents=True, exist_ok=True)
         render(data, path, paper)
         self.app.call_from_thread(self.app.notify, _("Saved for printing: {path}").format(path=str(path)))

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from countylib.i18n import N_, _, format_date
-from printing.receipts import HoldSlip, mask_card
+from printing.slips import HoldSlip, mask_card
 from screens.i18n import translate_bindings
 
 

@@ -24,7 +24,6 @@ from countylib.i18n import N_, _, format_date, ngettext
 from countylib.paths import data_dir
 from countylib.rules import describe_overdue
 from countylib.settings import get_setting
-from printing.notices import render_overdue_notices
 from screens.base import AreaScreen
 from screens.desk_dialogs import ConfirmDialog
 
@@ -145,6 +144,8 @@ class OverdueScreen(AreaScreen):
 
     @work(thread=True, exit_on_error=False, group="print", description="overdue notices")
     def render_notices(self, batch, path: Path) -> Path:
+        from printing.notices import render_overdue_notices  # the PDF engine loads at the first print
+
         path.parent.mkdir(parents=True, exist_ok=True)
         render_overdue_notices(batch, path)
         return path

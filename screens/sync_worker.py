@@ -14,22 +14,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-import requests
+from typing import TYPE_CHECKING
+
 from textual.app import App
 
 from countylib.i18n import _
-from sync.client import (
-    DeviceRevoked,
-    NotEnrolled,
-    SyncClient,
-    SyncError,
-    SyncSummary,
-    TokenExpired,
-    describe_offset,
-    hub_url,
-    is_enrolled,
-)
-from sync.outbox import pending_count
+from sync.outbox import hub_url, is_enrolled, pending_count
+
+if TYPE_CHECKING:
+    from sync.client import SyncSummary
 
 TICK_SECONDS = 15
 FIRST_RETRY_SECONDS = 10
@@ -105,6 +98,8 @@ class BackgroundSync:
             url = hub_url()
         if not url:
             return
+        import requests  # in this thread: a library that never enrols never loads it
+
         try:
             healthy = requests.get(url.rstrip("/") + "/v1/health", timeout=3).status_code == 200
         except requests.RequestException:
@@ -113,6 +108,10 @@ class BackgroundSync:
             self.next_due = 0.0
 
     def _run(self) -> None:
+        # Loaded here, in the worker's thread: sync.client brings requests and urllib3, which
+        # would otherwise lengthen every start of the desk.
+        from sync.client import DeviceRevoked, NotEnrolled, SyncClient, SyncError, TokenExpired
+
         summary, error, needs_enrolment = None, "", False
         try:
             with self.app.database.connection_context():
@@ -165,6 +164,8 @@ class BackgroundSync:
         text = _("Sync: online · {n} waiting · last {time}").format(n=waiting, time=when)
         summary = status.last_summary
         if summary is not None and abs(summary.clock_offset_ms) > 5 * 60 * 1000:
+            from sync.client import describe_offset  # loaded already: a sync has run
+
             text += " · " + describe_offset(summary.clock_offset_ms)
         return text
 

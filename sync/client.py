@@ -752,16 +752,6 @@ def recent_runs(limit: int = 20) -> list[SyncRun]:
     return list(SyncRun.select().order_by(SyncRun.id.desc()).limit(limit))
 
 
-def hub_url() -> str:
-    """The central library this device is enrolled with; "" before enrolment."""
-    state = SyncState.get_or_none(SyncState.id == 1)
-    return state.hub_url if state is not None else ""
-
-
-def is_enrolled() -> bool:
-    return bool(hub_url())
-
-
 __all__ = [
     "SyncClient",
     "SyncSummary",
@@ -774,6 +764,4 @@ __all__ = [
     "describe_offset",
     "open_conflicts",
     "recent_runs",
-    "hub_url",
-    "is_enrolled",
 ]

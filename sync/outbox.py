@@ -29,6 +29,16 @@ def sync_state() -> SyncState | None:
     return SyncState.get_or_none(SyncState.id == 1)
 
 
+def hub_url() -> str:
+    """The central library this device is enrolled with; "" before enrolment."""
+    state = sync_state()
+    return state.hub_url if state is not None else ""
+
+
+def is_enrolled() -> bool:
+    return bool(hub_url())
+
+
 def ensure_sync_state(device_id: str | None = None) -> SyncState:
     """The device's identity row, made once when the database is set up."""
     state = SyncState.get_or_none(SyncState.id == 1)

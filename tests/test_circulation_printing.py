@@ -14,8 +14,9 @@ from countylib.holds import place_hold
 from countylib.i18n import set_language
 from models import Loan, Patron
 from models.database import open_database
-from printing.notices import NoticeBatch, NoticeItem, OverdueNotice, render_overdue_notices
-from printing.receipts import HoldSlip, Receipt, ReceiptLine, mask_card, render_hold_slip, render_receipt
+from printing.notices import render_overdue_notices
+from printing.receipts import render_hold_slip, render_receipt
+from printing.slips import HoldSlip, NoticeBatch, NoticeItem, OverdueNotice, Receipt, ReceiptLine, mask_card
 from tests.circulation_helpers import home, make_bib, make_item, make_patron
 
 MM = 72 / 25.4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from countylib.library import open_db
 from models import SyncState
-from sync.client import hub_url, is_enrolled
+from sync.outbox import hub_url, is_enrolled
 
 
 def test_no_hub_before_the_library_is_set_up(db_path):
