@@ -64,6 +64,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "DUPLICATE_BARCODE": ("accept",),
     "PATRON_BLOCKED_AT_TIME": ("accept",),
     "HOLD_CAPTURE_CONFLICT": ("accept", "cancel_hold"),
+    "MAX_RENEWALS_REACHED": ("accept",),
     "INVALID_PAYLOAD": ("accept",),
 }
 
@@ -863,9 +864,24 @@ class Fold:
             self.flag("ITEM_NOT_FOUND", incoming, note=f"no loan for {p.get('barcode')}")
             return
         state = self.state(loan)
+        # Renewals from every desk, counted here: each desk's own count only knows its own.
+        count = int(state.get("renewal_count", state.get("renewals") or 0)) + 1
+        at = self.corrected(incoming, p.get("renewed_at"))
         state["due_date"] = self.corrected_due(incoming, p.get("due_date"), p.get("renewed_at"))
         state["renewals"] = max(int(p.get("renewals", 0)), int(state.get("renewals") or 0))
+        state["renewal_count"] = count
+        limit = p.get("max_renewals")
+        state["renewal_log"] = [*state.get("renewal_log", []), self.side(
+            incoming, at, barcode=p.get("barcode") or state.get("barcode"),
+            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit)]
         self.touch("loan", loan)
+        if isinstance(limit, int) and count > limit and not p.get("limit_overridden"):
+            # Renewed at two desks that were offline: each kept to the limit, together they did not.
+            item = self.item(loan.item_id, None)
+            self.flag("MAX_RENEWALS_REACHED", incoming,
+                      branches=scope_set(loan.scope) | {state.get("branch") or ""},
+                      item=item, patron=self.patron(loan.patron_id, None), sides=state["renewal_log"],
+                      note=f"renewed {count} times; the limit is {limit}; the renewal was applied")
 
     def on_loan_corrected(self, incoming: Incoming) -> None:
         """Staff undid their last step at the desk: the loan's state becomes what they say."""
@@ -877,6 +893,9 @@ class Fold:
         state = self.state(loan)
         state.update(due_date=p.get("due_date", state.get("due_date")), renewals=p.get("renewals", state.get("renewals")),
                      corrected=p.get("undid"))
+        if p.get("undid") == "renew" and state.get("renewal_count"):
+            state["renewal_count"] -= 1
+            state["renewal_log"] = state.get("renewal_log", [])[:-1]
         if p.get("open") and not loan.is_open:
             other = self.open_loan(loan.item_id)
             if other is None:
