@@ -1,18 +1,17 @@
-"""Where a push spends its time at the hub: SQL statements per event and seconds per phase.
+"""Where a push spends its time at the hub: SQL statements per event, and time in the database.
 
     .venv/bin/python -m bench.hub_push [--events 10000] [--dsn sqlite:///... | postgresql://...]
 
 No HTTP and no subprocess: the branch's outbox (the same desk day as ``bench.sync``) is cut
 into the client's batches and handed to ``service.push`` in this process, with every
-statement the hub sends counted (``execute_sql`` and ``executemany`` rows alike) and the
-fold's phases timed. A PostgreSQL DSN gets a fresh schema, dropped afterwards.
+statement the hub sends counted by kind (an ``executemany`` counts once) and the time spent
+waiting on the database measured. A PostgreSQL DSN gets a fresh schema, dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import os
 import shutil
 import sys
@@ -124,7 +123,6 @@ def run(dsn: str, work: Path, events: int, batch: int) -> None:
         with hub_db.atomic():
             devices.enrol(code, device_id, "BNA", "bench")
     batches = [envelopes[i : i + batch] for i in range(0, len(envelopes), batch)]
-    phases: collections.Counter[str] = collections.Counter()
     outcomes: collections.Counter[tuple] = collections.Counter()
     with hub_db.connection_context(), Counter(hub_db.obj) as counter:
         caller = devices.Caller(Device.get_by_id(device_id), False)
@@ -132,8 +130,7 @@ def run(dsn: str, work: Path, events: int, batch: int) -> None:
         for chunk in batches:
             body = {"protocol": 1, "device": device_id, "epoch": chunk[0]["epoch"], "batch_id": str(uuid.uuid4()),
                     "clock_offset_ms": 0, "events": chunk}
-            with timing(phases, "push"):
-                answer = service.push(caller, body)
+            answer = service.push(caller, body)
             outcomes.update((r["status"], r["code"]) for r in answer["results"])
         total = time.perf_counter() - start
     engine = "PostgreSQL" if dsn.startswith("postgres") else "SQLite"
@@ -145,15 +142,6 @@ def run(dsn: str, work: Path, events: int, batch: int) -> None:
     print("outcomes", dict(outcomes))
     for kind, count in counter.kinds.most_common():
         print(f"  {count:>7}  {kind}")
-
-
-@contextlib.contextmanager
-def timing(phases: collections.Counter, name: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        phases[name] += time.perf_counter() - start
 
 
 if __name__ == "__main__":

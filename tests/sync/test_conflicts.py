@@ -243,3 +243,28 @@ def test_renewal_from_an_old_client_is_not_flagged(hub, make_branch):
         branch.sync()
     assert hub.admin.row("loan", loan.id)["renewal_count"] == 3
     assert hub.admin.conflicts("MAX_RENEWALS_REACHED") == []
+
+
+def test_unreadable_payload_changes_nothing(hub, make_branch):
+    """A handler that fails halfway leaves every row as the batch's previous event left it."""
+    a = make_branch("HXA")
+    a.enroll(hub)
+    with a.use() as ctx:
+        bib = desk.add_bib(ctx, "白鹿原", "陈忠实")
+        item = desk.add_item(ctx, bib, "HXA0001")
+    a.sync()
+    with a.use() as ctx, ctx.db.atomic("IMMEDIATE"):
+        # One batch: a change, then a re-statement of the copy that fails after changing it
+        # in memory (no barcode), then a check-in that changes the copy again.
+        ctx.record("item.status_changed", {"item_id": item.id, "barcode": "HXA0001", "status": "damaged"})
+        ctx.record("item.accessioned", {"item": {"id": item.id, "call_number": "I 247.5/HALF",
+                                                 "home_location": "NEWPLACE"}})
+    with a.use() as ctx:
+        desk.check_in(ctx, "HXA0001")
+    summary = a.sync()
+    assert summary.exceptions == 1
+    [conflict] = hub.admin.conflicts("INVALID_PAYLOAD")
+    assert "KeyError" in conflict["note"]
+    state = hub.admin.row("item", item.id)
+    assert state["status"] == "available" and state["call_number"] == ""
+    assert hub.admin.row("location", "NEWPLACE") is None
