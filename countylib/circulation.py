@@ -442,6 +442,9 @@ def renew(
             "due_date": new_due.isoformat(),
             "renewals": loan.renewals,
             "renewed_at": iso_utc(ctx.clock.utcnow()),
+            # The hub counts renewals from every desk against the limit this desk applied.
+            "max_renewals": rule.renewals,
+            "limit_overridden": any(b.code == "renewal_limit" for b in overridden),
         },
     )
     return Renewal(loan, item, patron, title, new_due, previous_due, loan.renewals, overridden)

@@ -30,6 +30,7 @@ CODE_TITLES = {
     "DUPLICATE_BARCODE": N_("One barcode on two copies"),
     "PATRON_BLOCKED_AT_TIME": N_("Lent to a blocked or expired reader"),
     "HOLD_CAPTURE_CONFLICT": N_("One hold filled by two copies"),
+    "MAX_RENEWALS_REACHED": N_("Renewed more often than allowed"),
     "INVALID_PAYLOAD": N_("A change the central library could not read"),
 }
 ACTION_TITLES = {

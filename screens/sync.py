@@ -38,6 +38,8 @@ SIDE_FACTS = (
     ("original_card_number", N_("first given card")),
     ("barcode", N_("copy")),
     ("closed_at", N_("closed on")),
+    ("renewal", N_("renewal no.")),
+    ("max_renewals", N_("renewals allowed")),
 )
 
 

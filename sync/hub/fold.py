@@ -64,6 +64,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "DUPLICATE_BARCODE": ("accept",),
     "PATRON_BLOCKED_AT_TIME": ("accept",),
     "HOLD_CAPTURE_CONFLICT": ("accept", "cancel_hold"),
+    "MAX_RENEWALS_REACHED": ("accept",),
     "INVALID_PAYLOAD": ("accept",),
 }
 
@@ -112,16 +113,54 @@ class Fold:
     now: dt.datetime
     timezone: ZoneInfo
     dirty: dict[tuple[str, str], Projection] = field(default_factory=dict)
-    _items: dict[str, ItemRow | None] = field(default_factory=dict)
-    _patrons: dict[str, PatronRow | None] = field(default_factory=dict)
     outcome: Outcome = field(default_factory=Outcome)
     seq: int = 0  # the last server_seq handed out (read from hub_meta by the caller)
     rows: Rows = field(default_factory=Rows)
-    _locations: dict[str, LocationRow | None] = field(default_factory=dict)
     _open_codes: set[str] | None = None  # codes with open conflicts, read once per batch
     _waiting_bibs: set[str] | None = None  # titles with a waiting hold (a superset), read once
     _any_parked: bool | None = None  # is any return waiting for its check-out at all?
-    _deferred: list = field(default_factory=list)  # writes other than projection rows, run by flush
+    _deferred: list = field(default_factory=list)  # this event's writes other than projection rows
+    # Item id -> the latest check-out time among its loans in the database when the batch began
+    # (None: no loans). Its open loans are in memory, so a check-out at or after that time
+    # needs no query to know which loans it meets.
+    _loan_cover: dict[str, dt.datetime | None] = field(default_factory=dict)
+    _waiting: dict[str, list[ConflictRow]] = field(default_factory=dict)  # open conflicts by code
+
+    # -- the batch ---------------------------------------------------------------------
+
+    def prefetch(self, events: list[dict[str, Any]]) -> None:
+        """Read every row the batch's payloads name, a few statements in all."""
+        keys: dict[str, set[str]] = {name: set() for name in (
+            "item", "barcode", "patron", "card", "id_hash", "loan", "bib", "hold", "location", "conflict")}
+        for event in events:
+            _payload_keys(event.get("payload"), keys)
+        rows = self.rows
+        rows.prefetch(ItemRow, "id", keys["item"])
+        rows.prefetch(ItemRow, "barcode", keys["barcode"])
+        rows.prefetch(PatronRow, "id", keys["patron"])
+        rows.prefetch(PatronRow, "card_number", keys["card"])
+        rows.prefetch(PatronRow, "id_number_hash", keys["id_hash"])
+        rows.prefetch(BibRow, "id", keys["bib"])
+        rows.prefetch(HoldRow, "id", keys["hold"])
+        rows.prefetch(LocationRow, "code", keys["location"])
+        rows.prefetch(ConflictRow, "id", keys["conflict"])
+        rows.prefetch(LoanRow, "id", keys["loan"])
+        found = [rows.get(ItemRow, i) for i in keys["item"]]
+        for barcode in keys["barcode"]:
+            found += rows.find(ItemRow, "barcode", barcode)
+        items = sorted({r.id for r in found if r is not None})
+        for start in range(0, len(items), 500):
+            chunk = items[start : start + 500]
+            marks = ", ".join([rows.param] * len(chunk))
+            cursor = rows.execute(
+                f"SELECT item_id, MAX(checked_out_at) FROM hub_loan WHERE item_id IN ({marks}) GROUP BY item_id", chunk
+            )
+            latest = {item_id: LoanRow.checked_out_at.python_value(at) for item_id, at in cursor.fetchall()}
+            for item_id in chunk:
+                self._loan_cover[item_id] = latest.get(item_id)
+            rows.prefetch(LoanRow, "item_id", chunk, extra=" AND is_open")
+        if self.any_parked():
+            rows.prefetch(ParkedReturn, "item_id", items)
 
     # -- entry point ------------------------------------------------------------------
 
@@ -131,21 +170,23 @@ class Fold:
         if handler is None:
             # Types the hub keeps no projection for (donations, hours, attendance ...): appended.
             return self.outcome
+        self.rows.journal = {}
         try:
             handler(incoming)
         except (InvalidPayload, KeyError, TypeError, ValueError, AttributeError) as exc:
-            # Handlers only change rows in memory (written by flush), so forgetting them and
-            # the cached rows they may have touched leaves the database as it was.
+            # Handlers only change rows in memory, and the journal holds every row this one
+            # looked at as it was before: putting them back undoes the event.
+            self.rows.undo()
             self.dirty.clear()
             self._deferred.clear()
-            self._items.clear()
-            self._patrons.clear()
-            self._locations.clear()
             self._open_codes = None
             self._waiting_bibs = None
+            self._any_parked = None
+            self._waiting.clear()
             self.outcome = Outcome()
             self.flag("INVALID_PAYLOAD", incoming, note=f"{type(exc).__name__}: {exc}")
         self.flush()
+        self.rows.journal = None
         return self.outcome
 
     # -- time -------------------------------------------------------------------------
@@ -190,6 +231,7 @@ class Fold:
         elif row.scope != "*":
             row.scope = scope_of(scope_set(row.scope) | {b for b in branches if b})
         self.dirty.setdefault((kind, str(row._pk)), row)
+        self.rows.register(row)
 
     def new_row(self, model: type[Projection], **fields: Any) -> Projection:
         row = model(scope="", server_seq=0, data="", **fields)
@@ -198,71 +240,43 @@ class Fold:
         return row
 
     def flush(self) -> None:
-        """Give every row the last event changed the next server_seq, and write it.
+        """Give every row the last event changed the next server_seq; it is written later.
 
-        Called after each event, so the next event's queries see what this one did."""
-        for operation in self._deferred:
-            operation()
+        Called after each event. A row changed by several events of a batch is written once,
+        with the last one's server_seq (a puller would have received it once anyway)."""
+        self.rows.deferred += self._deferred
         self._deferred.clear()
         for row in self.dirty.values():
             self.seq += 1
             row.server_seq = self.seq
             row.data = dumps(self.state(row)).decode("utf-8")
-            self.rows.save(row)
+            self.rows.save_later(row)
             row._new = False
         self.dirty.clear()
 
     def finish(self) -> None:
         self.flush()
+        self.rows.write()
         set_meta("server_seq", str(self.seq))
 
     def item(self, item_id: str | None, barcode: str | None) -> ItemRow | None:
-        for key in (item_id, f"#{barcode}" if barcode else None):
-            if key and key in self._items and self._items[key] is not None:
-                return self._items[key]
-        if item_id and barcode:  # one round trip: the id if known, else the barcode
-            row = self.rows.one(ItemRow, "id = {p} OR barcode = {p}", [item_id, barcode],
-                                "ORDER BY CASE WHEN id = {p} THEN 0 ELSE 1 END, server_seq DESC", [item_id])
-        elif item_id:
-            row = self.rows.one(ItemRow, "id = {p}", [item_id])
-        elif barcode:
-            row = self.rows.one(ItemRow, "barcode = {p}", [barcode], "ORDER BY server_seq DESC")
-        else:
-            row = None
-        if row is not None:
-            self.state(row)
-            self._items[row.id] = row
-            self._items[f"#{row.barcode}"] = row
+        """The copy with this id, else the latest one with this barcode."""
+        row = self.rows.get(ItemRow, item_id) if item_id else None
+        if row is None and barcode:
+            row = max(self.rows.find(ItemRow, "barcode", barcode), key=lambda r: r.server_seq or 0, default=None)
         return row
 
     def patron(self, patron_id: str | None, card: str | None) -> PatronRow | None:
-        for key in (patron_id, f"#{card}" if card else None):
-            if key and self._patrons.get(key) is not None:
-                return self._patrons[key]
-        if patron_id and card:
-            row = self.rows.one(PatronRow, "id = {p} OR card_number = {p}", [patron_id, card],
-                                "ORDER BY CASE WHEN id = {p} THEN 0 ELSE 1 END", [patron_id])
-        elif patron_id:
-            row = self.rows.one(PatronRow, "id = {p}", [patron_id])
-        elif card:
-            row = self.rows.one(PatronRow, "card_number = {p}", [card])
-        else:
-            row = None
-        if row is not None:
-            self.state(row)
-            self._patrons[row.id] = row
-            self._patrons[f"#{row.card_number}"] = row
+        row = self.rows.get(PatronRow, patron_id) if patron_id else None
+        if row is None and card:
+            row = next(iter(self.rows.find(PatronRow, "card_number", card)), None)
         return row
 
     def _remember_patron(self, row: PatronRow) -> None:
-        self._patrons = {k: v for k, v in self._patrons.items() if v is not row}
-        self._patrons[row.id] = row
-        self._patrons[f"#{row.card_number}"] = row
+        self.rows.register(row)
 
     def location_row(self, code: str) -> LocationRow | None:
-        if code not in self._locations:
-            self._locations[code] = self.rows.one(LocationRow, "code = {p}", [code])
-        return self._locations[code]
+        return self.rows.get(LocationRow, code)
 
     def location_branch(self, code: str | None, fallback: str) -> str:
         if not code:
@@ -276,11 +290,15 @@ class Fold:
             return
         row = self.new_row(LocationRow, code=code, branch=branch)
         row._state = {"code": code, "name": code, "kind": "branch" if code == branch else "other", "branch": branch}
-        self._locations[code] = row
         self.touch("location", row)
 
     def open_loan(self, item_id: str) -> LoanRow | None:
+        if item_id in self._loan_cover:
+            return next((loan for loan in self.rows.in_memory(LoanRow, "item_id", item_id) if loan.is_open), None)
         return self.rows.one(LoanRow, "item_id = {p} AND is_open = {p}", [item_id, True])
+
+    def loan(self, loan_id: str) -> LoanRow | None:
+        return self.rows.get(LoanRow, loan_id)
 
     # -- conflicts --------------------------------------------------------------------
 
@@ -314,6 +332,8 @@ class Fold:
         self.touch("conflict", row, branches)
         if self._open_codes is not None:
             self._open_codes.add(code)
+        if code in self._waiting:
+            self._waiting[code].append(row)
         if not self.outcome.code:
             self.outcome = Outcome("exception", code, ticket)
         return ticket
@@ -344,7 +364,7 @@ class Fold:
     on_branch_published = on_branch_initialized
 
     def _upsert_branch(self, code: str, name: str, library_name: str) -> None:
-        row = BranchRow.get_or_none(BranchRow.code == code) or self.new_row(BranchRow, code=code)
+        row = self.rows.get(BranchRow, code) or self.new_row(BranchRow, code=code)
         new = {"code": code, "name": name, "library_name": library_name}
         if self.state(row) != new:
             row._state = new
@@ -358,7 +378,7 @@ class Fold:
 
     def on_location_updated(self, incoming: Incoming) -> None:
         p = incoming.payload
-        row = LocationRow.get_or_none(LocationRow.code == p["code"])
+        row = self.location_row(p["code"])
         current = dict(self.state(row)) if row is not None else {"code": p["code"], "branch": incoming.branch}
         current.update({k: v for k, v in p.get("changes", {}).items() if k in LOCATION_FIELDS})
         self._upsert_location(current, current.get("branch") or incoming.branch)
@@ -368,7 +388,6 @@ class Fold:
         row = self.dirty.get(("location", code)) or self.location_row(code)
         if row is None:
             row = self.new_row(LocationRow, code=code, branch=branch)
-        self._locations[code] = row
         new = {"code": code, "name": code, "kind": "branch", "active": True, **self.state(row)}
         new.update({k: v for k, v in loc.items() if k in LOCATION_FIELDS})
         new["name"] = new.get("name") or code
@@ -382,7 +401,7 @@ class Fold:
 
     def on_bib_upserted(self, incoming: Incoming) -> None:
         bib = incoming.payload["bib"]
-        row = self.rows.one(BibRow, "id = {p}", [bib["id"]]) or self.new_row(BibRow, id=bib["id"])
+        row = self.rows.get(BibRow, bib["id"]) or self.new_row(BibRow, id=bib["id"])
         if row.hlc and row.hlc > incoming.event["hlc"]:
             return  # a newer edit of the record is already folded
         row.hlc = incoming.event["hlc"]
@@ -409,8 +428,10 @@ class Fold:
                     note=f"barcode {data['barcode']} already belongs to another copy",
                 )
             row = self.new_row(ItemRow, id=data["id"], barcode=data["barcode"])
-            self._items[row.id] = row
-            self._items[f"#{row.barcode}"] = row
+            # A copy new to the county has no loans and no parked returns yet.
+            self._loan_cover.setdefault(row.id, None)
+            self.rows.made(LoanRow, "item_id", row.id)
+            self.rows.made(ParkedReturn, "item_id", row.id)
         state = self.state(row)
         state.update(data)
         state.update(home_branch=home, current_branch=current)
@@ -535,8 +556,8 @@ class Fold:
             return
         others = [
             p
-            for p in PatronRow.select().where(PatronRow.id_number_hash == row.id_number_hash, PatronRow.id != row.id)
-            if p.home_branch != row.home_branch
+            for p in self.rows.find(PatronRow, "id_number_hash", row.id_number_hash)
+            if p.id != row.id and p.home_branch != row.home_branch
         ]
         for other in others:
             self.flag(
@@ -655,10 +676,7 @@ class Fold:
         self.ensure_location(p.get("location"), branch)
         # One round trip for the three loans that matter: this one (stated again?), the open
         # one, and the first that began after this check-out.
-        nearby = self.rows.select(
-            LoanRow, "id = {p} OR (item_id = {p} AND (is_open = {p} OR checked_out_at > {p}))",
-            [p["loan_id"], item.id, True, _dt(at)],
-        )
+        nearby = self._loans_around(p["loan_id"], item.id, at)
         if any(loan.id == p["loan_id"] for loan in nearby):
             return  # the same loan stated again (published at a first sync)
         state = {
@@ -687,9 +705,8 @@ class Fold:
                     default=None)
         parked = None
         if self.any_parked():
-            parked = self.rows.one(
-                ParkedReturn, "item_id = {p} AND returned_at >= {p}", [item.id, _dt(at)], "ORDER BY returned_at"
-            )
+            parked = min((r for r in self.rows.find(ParkedReturn, "item_id", item.id) if r.returned_at >= at),
+                         key=lambda r: r.returned_at, default=None)
         if later is not None:
             # A check-out that happened before loans already folded: it is history now.
             end = later.checked_out_at
@@ -752,14 +769,28 @@ class Fold:
         state["checkin_location"] = location
         state["closed_by"] = how
 
+    def _loans_around(self, loan_id: str, item_id: str, at: dt.datetime) -> list[LoanRow]:
+        """This loan (stated again?), the item's open loan, and its loans that began after ``at``."""
+        latest = self._loan_cover.get(item_id, at)
+        if item_id in self._loan_cover and (latest is None or at >= latest):
+            around = [loan for loan in self.rows.in_memory(LoanRow, "item_id", item_id)
+                      if loan.is_open or loan.checked_out_at > at]
+            same = self.loan(loan_id)
+            return around + [same] if same is not None and same not in around else around
+        return self.rows.select(
+            LoanRow, "id = {p} OR (item_id = {p} AND (is_open = {p} OR checked_out_at > {p}))",
+            [loan_id, item_id, True, _dt(at)],
+        )
+
     def any_parked(self) -> bool:
         if self._any_parked is None:
-            self._any_parked = bool(hub_db.execute_sql("SELECT 1 FROM hub_parked_return LIMIT 1").fetchone())
+            self._any_parked = bool(self.rows.execute("SELECT 1 FROM hub_parked_return LIMIT 1").fetchone())
         return self._any_parked
 
     def _unpark(self, parked: ParkedReturn) -> None:
         if parked.flagged:
             self._resolve_waiting("CHECKIN_WITHOUT_LOAN", "event", parked.event_id)
+        self.rows.forget(parked)
         self._deferred.append(ParkedReturn.delete().where(ParkedReturn.event_id == parked.event_id).execute)
 
     def on_loan_checked_in(self, incoming: Incoming) -> None:
@@ -770,7 +801,7 @@ class Fold:
             return
         at = self.corrected(incoming, p.get("checked_in_at"))
         branch = self.location_branch(p.get("location"), incoming.branch)
-        loan = self.rows.one(LoanRow, "id = {p}", [p["loan_id"]]) if p.get("loan_id") else None
+        loan = self.loan(p["loan_id"]) if p.get("loan_id") else None
         if loan is None:
             loan = self.open_loan(item.id)
             if loan is not None and loan.checked_out_at > at:
@@ -790,16 +821,12 @@ class Fold:
                 self.touch("loan", loan, self._loan_scope(item, branch))
         else:
             self._any_parked = True
-            self._deferred.append(
-                ParkedReturn.insert(
-                    event_id=incoming.event["id"],
-                    item_id=item.id,
-                    returned_at=at,
-                    branch=incoming.branch,
-                    location=p.get("location") or "",
-                    received_at=self.now,
-                ).on_conflict_ignore().execute
-            )
+            parked = ParkedReturn(event_id=incoming.event["id"], item_id=item.id, returned_at=at,
+                                  branch=incoming.branch, location=p.get("location") or "", received_at=self.now,
+                                  flagged=False)
+            self.rows.made(ParkedReturn, "event_id", parked.event_id)
+            self.rows.register(parked)
+            self._deferred.append(ParkedReturn.insert(**parked.__data__).on_conflict_ignore().execute)
         if item.status == "lost":
             self.flag("COPY_STATUS_LOST", incoming, branches=scopes, item=item,
                       note="a copy marked lost was checked in; the check-in was applied")
@@ -814,7 +841,7 @@ class Fold:
     def _route_check(self, incoming: Incoming, item: ItemRow, branch: str) -> None:
         if self._waiting_bibs is None:
             self._waiting_bibs = {
-                b for (b,) in hub_db.execute_sql("SELECT DISTINCT bib_id FROM hub_hold WHERE status = 'waiting'")
+                b for (b,) in self.rows.execute("SELECT DISTINCT bib_id FROM hub_hold WHERE status = 'waiting'")
             }
         if not item.bib_id or item.bib_id not in self._waiting_bibs:
             return
@@ -828,31 +855,49 @@ class Fold:
 
     def on_loan_renewed(self, incoming: Incoming) -> None:
         p = incoming.payload
-        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"]) if p.get("loan_id") else None
+        loan = self.loan(p["loan_id"]) if p.get("loan_id") else None
         if loan is None and p.get("barcode"):
             item = self.item(None, p["barcode"])
             if item is not None:
-                loan = LoanRow.get_or_none((LoanRow.item_id == item.id) & (LoanRow.is_open == True))  # noqa: E712
+                loan = self.open_loan(item.id)
         if loan is None:
             self.flag("ITEM_NOT_FOUND", incoming, note=f"no loan for {p.get('barcode')}")
             return
         state = self.state(loan)
+        # Renewals from every desk, counted here: each desk's own count only knows its own.
+        count = int(state.get("renewal_count", state.get("renewals") or 0)) + 1
+        at = self.corrected(incoming, p.get("renewed_at"))
         state["due_date"] = self.corrected_due(incoming, p.get("due_date"), p.get("renewed_at"))
         state["renewals"] = max(int(p.get("renewals", 0)), int(state.get("renewals") or 0))
+        state["renewal_count"] = count
+        limit = p.get("max_renewals")
+        state["renewal_log"] = [*state.get("renewal_log", []), self.side(
+            incoming, at, barcode=p.get("barcode") or state.get("barcode"),
+            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit)]
         self.touch("loan", loan)
+        if isinstance(limit, int) and count > limit and not p.get("limit_overridden"):
+            # Renewed at two desks that were offline: each kept to the limit, together they did not.
+            item = self.item(loan.item_id, None)
+            self.flag("MAX_RENEWALS_REACHED", incoming,
+                      branches=scope_set(loan.scope) | {state.get("branch") or ""},
+                      item=item, patron=self.patron(loan.patron_id, None), sides=state["renewal_log"],
+                      note=f"renewed {count} times; the limit is {limit}; the renewal was applied")
 
     def on_loan_corrected(self, incoming: Incoming) -> None:
         """Staff undid their last step at the desk: the loan's state becomes what they say."""
         p = incoming.payload
-        loan = LoanRow.get_or_none(LoanRow.id == p["loan_id"])
+        loan = self.loan(p["loan_id"])
         if loan is None:
             self.flag("ITEM_NOT_FOUND", incoming, note=f"no loan {p['loan_id']} to correct")
             return
         state = self.state(loan)
         state.update(due_date=p.get("due_date", state.get("due_date")), renewals=p.get("renewals", state.get("renewals")),
                      corrected=p.get("undid"))
+        if p.get("undid") == "renew" and state.get("renewal_count"):
+            state["renewal_count"] -= 1
+            state["renewal_log"] = state.get("renewal_log", [])[:-1]
         if p.get("open") and not loan.is_open:
-            other = LoanRow.get_or_none((LoanRow.item_id == loan.item_id) & (LoanRow.is_open == True))  # noqa: E712
+            other = self.open_loan(loan.item_id)
             if other is None:
                 loan.is_open = True
                 state.update(checked_in_at=None, checkin_location=None, closed_by=None)
@@ -868,7 +913,7 @@ class Fold:
         p = incoming.payload
         pickup_branch = self.location_branch(p.get("pickup_location"), incoming.branch)
         self.ensure_location(p.get("pickup_location"), pickup_branch)
-        row = HoldRow.get_or_none(HoldRow.id == p["hold_id"])
+        row = self.rows.get(HoldRow, p["hold_id"])
         if row is None:
             row = self.new_row(HoldRow, id=p["hold_id"], bib_id=p.get("bib_id", ""), patron_id=p.get("patron_id", ""))
             row._state = {
@@ -893,7 +938,7 @@ class Fold:
     on_hold_published = on_hold_placed
 
     def _hold(self, incoming: Incoming) -> HoldRow | None:
-        row = HoldRow.get_or_none(HoldRow.id == incoming.payload["hold_id"])
+        row = self.rows.get(HoldRow, incoming.payload["hold_id"])
         if row is None:
             self.flag("INVALID_PAYLOAD", incoming, note=f"hold {incoming.payload['hold_id']} is not known")
         else:
@@ -969,7 +1014,7 @@ class Fold:
 
     def on_conflict_resolved(self, incoming: Incoming) -> None:
         p = incoming.payload
-        row = ConflictRow.get_or_none(ConflictRow.id == p["conflict_id"])
+        row = self.rows.get(ConflictRow, p["conflict_id"])
         if row is None:
             raise InvalidPayload(f"conflict {p['conflict_id']} is not known")
         state = self.state(row)
@@ -979,7 +1024,7 @@ class Fold:
         if action == "merge":
             self._merge_patrons(p["keep_patron_id"], p["merge_patron_id"], incoming)
         elif action == "cancel_hold" and p.get("hold_id"):
-            hold = HoldRow.get_or_none(HoldRow.id == p["hold_id"])
+            hold = self.rows.get(HoldRow, p["hold_id"])
             if hold is not None:
                 self.state(hold).update(status="cancelled", closed_at=iso_utc(self.now), reason="conflict")
                 hold.status = "cancelled"
@@ -1002,11 +1047,11 @@ class Fold:
         merged = self.patron(merge_id, None)
         if keep is None or merged is None:
             raise InvalidPayload("both readers of a merge must be known")
-        for loan in LoanRow.select().where(LoanRow.patron_id == merged.id):
+        for loan in self.rows.select(LoanRow, "patron_id = {p}", [merged.id]):
             self.state(loan).update(patron_id=keep.id, card_number=keep.card_number)
             loan.patron_id = keep.id
             self.touch("loan", loan)
-        for hold in HoldRow.select().where(HoldRow.patron_id == merged.id):
+        for hold in self.rows.select(HoldRow, "patron_id = {p}", [merged.id]):
             self.state(hold).update(patron_id=keep.id, card_number=keep.card_number)
             hold.patron_id = keep.id
             self.touch("hold", hold)
@@ -1017,11 +1062,15 @@ class Fold:
         """A conflict that only waited for a missing fact closes itself when the fact arrives."""
         if self._open_codes is None:
             self._open_codes = {
-                c for (c,) in hub_db.execute_sql("SELECT DISTINCT code FROM hub_conflict WHERE status = 'open'")
+                c for (c,) in self.rows.execute("SELECT DISTINCT code FROM hub_conflict WHERE status = 'open'")
             }
         if code not in self._open_codes:
             return
-        for row in self.rows.select(ConflictRow, "code = {p} AND status = 'open'", [code]):
+        if code not in self._waiting:
+            self._waiting[code] = self.rows.select(ConflictRow, "code = {p} AND status = 'open'", [code])
+        for row in self._waiting[code]:
+            if row.status != "open":
+                continue
             state = self.state(row)
             hit = (what == "patron" and any(s.get("patron_id") == ident for s in state["sides"])) or (
                 what == "event" and any(s.get("event_id") == ident for s in state["sides"])
@@ -1037,9 +1086,8 @@ class Fold:
     def flag_stale_returns(self) -> None:
         """Check-ins still without their check-out after a while become CHECKIN_WITHOUT_LOAN."""
         limit = self.now - CHECKIN_WITHOUT_LOAN_AFTER
-        for parked in ParkedReturn.select().where(
-            (ParkedReturn.flagged == False) & (ParkedReturn.received_at < limit)  # noqa: E712
-        ):
+        for parked in self.rows.select(ParkedReturn, "flagged = {p} AND received_at < {p}",
+                                       [False, ParkedReturn.received_at.db_value(limit)]):
             item = self.item(parked.item_id, None)
             fake = Incoming(
                 {"id": parked.event_id, "type": "loan.checked_in", "branch": parked.branch, "seq": 0, "hlc": 0,
@@ -1055,7 +1103,9 @@ class Fold:
                       note="a check-in matched no loan, and no check-out arrived")
             self.outcome = saved
             parked.flagged = True
-            parked.save()
+            self.rows.deferred.append(
+                ParkedReturn.update(flagged=True).where(ParkedReturn.event_id == parked.event_id).execute
+            )
 
 
 def _dt(value: dt.datetime) -> Any:
@@ -1084,3 +1134,33 @@ def hub_hlc_after(events_hlc: list[int], now_ms: int) -> int:
             continue  # one bad clock must not drag the whole county's clock forward
     set_meta("hlc", str(clock.last))
     return clock.last
+
+
+def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
+    """The rows a payload names, by kind (what :meth:`Fold.prefetch` reads in bulk)."""
+    if not isinstance(payload, dict):
+        return
+
+    def add(kind: str, value: Any) -> None:
+        if isinstance(value, str) and value:
+            keys[kind].add(value)
+
+    for name, kind in (("item_id", "item"), ("barcode", "barcode"), ("patron_id", "patron"),
+                       ("keep_patron_id", "patron"), ("merge_patron_id", "patron"), ("card_number", "card"),
+                       ("old_card_number", "card"), ("loan_id", "loan"), ("bib_id", "bib"), ("hold_id", "hold"),
+                       ("conflict_id", "conflict"), ("code", "location"), ("location", "location"),
+                       ("pickup_location", "location")):
+        add(kind, payload.get(name))
+    for nested, fields in (
+        ("item", (("id", "item"), ("barcode", "barcode"), ("home_location", "location"),
+                  ("current_location", "location"))),
+        ("patron", (("id", "patron"), ("card_number", "card"), ("id_number_hash", "id_hash"))),
+        ("bib", (("id", "bib"),)),
+        ("branch", (("code", "location"),)),
+        ("location", (("code", "location"),)),
+        ("changes", (("id_number_hash", "id_hash"),)),
+    ):
+        inner = payload.get(nested)
+        if isinstance(inner, dict):
+            for name, kind in fields:
+                add(kind, inner.get(name))

@@ -173,6 +173,7 @@ def push(caller: Caller, body: Any, *, hold_seconds: float = 0.0, allow_revoked:
             _check_reuse(device_id, epoch, already, stored)
         now = utcnow()
         fold = Fold(now=now, timezone=TIMEZONE, seq=int(get_meta("server_seq")))
+        fold.prefetch([e for e in events if e["seq"] > last and e["id"] not in stored])
         floor = device.last_event_at
         rows: list[dict[str, Any]] = []
         aliases: list[dict[str, Any]] = []

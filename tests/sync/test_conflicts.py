@@ -198,3 +198,73 @@ def test_resolution_syncs_to_every_branch(hub, make_branch):
         resolved = Conflict.get_by_id(conflict.id)
         assert resolved.status == "resolved"
         assert resolved.data["resolution"]["action"] == "check_shelf"
+
+
+def test_renewals_over_the_limit_offline(hub, make_branch):
+    from countylib.circulation import renew
+    from countylib.conflicts import conflict_lines
+
+    a, van, b = _county(hub, make_branch)
+    with a.use() as ctx:
+        loan = desk.check_out(ctx, "C0001", "HXA0001", days=1)
+    a.sync()
+    van.sync()
+    # Both offline; each desk allows the one renewal of the default rule, so each agrees.
+    with a.use() as ctx:
+        assert renew(ctx, "HXA0001").renewals == 1
+    with van.use() as ctx:
+        assert Loan.get_by_id(loan.id).renewals == 0
+        assert renew(ctx, "HXA0001").renewals == 1
+    a.sync()
+    assert hub.admin.conflicts("MAX_RENEWALS_REACHED") == []
+    van.sync()
+    [conflict] = hub.admin.conflicts("MAX_RENEWALS_REACHED")
+    assert conflict["item"]["barcode"] == "HXA0001" and conflict["patron"]["card_number"] == "C0001"
+    assert [(s["renewal"], s["max_renewals"]) for s in conflict["sides"]] == [(1, 1), (2, 1)]
+    assert len({s["device_id"] for s in conflict["sides"]}) == 2
+    hub_loan = hub.admin.row("loan", loan.id)
+    assert hub_loan["renewal_count"] == 2 and hub_loan["checked_in_at"] is None  # the renewal stands
+    a.sync()
+    with a.use():
+        [line] = [line for line in conflict_lines() if line.code == "MAX_RENEWALS_REACHED"]
+        assert line.barcode == "HXA0001" and len(line.sides) == 2 and line.actions == ("accept",)
+
+
+def test_renewal_from_an_old_client_is_not_flagged(hub, make_branch):
+    a, van, b = _county(hub, make_branch)
+    with a.use() as ctx:
+        loan = desk.check_out(ctx, "C0001", "HXA0001", days=1)
+    a.sync()
+    for branch in (a, van, a):
+        with branch.use() as ctx, ctx.db.atomic("IMMEDIATE"):
+            # What clients before the limit field recorded for a renewal.
+            ctx.record("loan.renewed", {"loan_id": loan.id, "barcode": "HXA0001", "card_number": "C0001",
+                                        "due_date": "2099-01-01", "renewals": 1, "renewed_at": "2026-01-01T00:00:00Z"})
+        branch.sync()
+    assert hub.admin.row("loan", loan.id)["renewal_count"] == 3
+    assert hub.admin.conflicts("MAX_RENEWALS_REACHED") == []
+
+
+def test_unreadable_payload_changes_nothing(hub, make_branch):
+    """A handler that fails halfway leaves every row as the batch's previous event left it."""
+    a = make_branch("HXA")
+    a.enroll(hub)
+    with a.use() as ctx:
+        bib = desk.add_bib(ctx, "白鹿原", "陈忠实")
+        item = desk.add_item(ctx, bib, "HXA0001")
+    a.sync()
+    with a.use() as ctx, ctx.db.atomic("IMMEDIATE"):
+        # One batch: a change, then a re-statement of the copy that fails after changing it
+        # in memory (no barcode), then a check-in that changes the copy again.
+        ctx.record("item.status_changed", {"item_id": item.id, "barcode": "HXA0001", "status": "damaged"})
+        ctx.record("item.accessioned", {"item": {"id": item.id, "call_number": "I 247.5/HALF",
+                                                 "home_location": "NEWPLACE"}})
+    with a.use() as ctx:
+        desk.check_in(ctx, "HXA0001")
+    summary = a.sync()
+    assert summary.exceptions == 1
+    [conflict] = hub.admin.conflicts("INVALID_PAYLOAD")
+    assert "KeyError" in conflict["note"]
+    state = hub.admin.row("item", item.id)
+    assert state["status"] == "available" and state["call_number"] == ""
+    assert hub.admin.row("location", "NEWPLACE") is None
