@@ -4,6 +4,8 @@ DESIGN.md §6: CountyLib's cold start to a usable desk screen ≤ 2 × a bare Te
 the same widgets. Each run is a new interpreter (imports included), headless via run_test.
 
     .venv/bin/python -m bench.startup [--db PATH] [--runs 5]
+
+Times include signing in (one scrypt check, ~50 ms by design).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from pathlib import Path
 COUNTYLIB = """
 import time, sys, asyncio
 t0 = time.perf_counter()
+if sys.argv[2:] == ["branch"]:
+    # A branch installs CountyLib without the hub extra, so peewee finds no psycopg; this
+    # venv has it (the tests run a hub), and peewee imports it eagerly.
+    sys.modules["psycopg"] = sys.modules["psycopg2"] = None
 from countylib.app import AppConfig, make_app
 from countylib.auth import sign_in
 app = make_app(sys.argv[1], AppConfig(language="zh_CN"))
@@ -77,12 +83,20 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or _demo_db(Path(tmp))
-        ours = [_run(COUNTYLIB, str(db)) for _ in range(args.runs)]
-        bare = [_run(BARE) for _ in range(args.runs)]
-    print(f"{'what':<34}{'median s':>10}{'min s':>10}")
-    print(f"{'bare Textual app, same widgets':<34}{statistics.median(bare):>10.3f}{min(bare):>10.3f}")
-    print(f"{'CountyLib to a usable desk':<34}{statistics.median(ours):>10.3f}{min(ours):>10.3f}")
-    print(f"ratio (median): {statistics.median(ours) / statistics.median(bare):.2f} × (target ≤ 2 ×)")
+        bare, ours, branch = [], [], []
+        for _ in range(args.runs):  # interleaved, so a busy moment hurts every row alike
+            bare.append(_run(BARE))
+            ours.append(_run(COUNTYLIB, str(db), "venv"))
+            branch.append(_run(COUNTYLIB, str(db), "branch"))
+    print(f"{'what':<44}{'median s':>10}{'min s':>10}{'ratio':>8}")
+    base = statistics.median(bare)
+    for label, runs in (
+        ("bare Textual app, same widgets", bare),
+        ("CountyLib to a usable desk, as installed", branch),
+        ("  the same in this venv (psycopg importable)", ours),
+    ):
+        print(f"{label:<44}{statistics.median(runs):>10.3f}{min(runs):>10.3f}{statistics.median(runs) / base:>7.2f}×")
+    print("target: ≤ 2 × (DESIGN.md §6); the second row is what a branch gets")
 
 
 if __name__ == "__main__":

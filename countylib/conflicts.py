@@ -31,6 +31,7 @@ CODE_TITLES = {
     "PATRON_BLOCKED_AT_TIME": N_("Lent to a blocked or expired reader"),
     "HOLD_CAPTURE_CONFLICT": N_("One hold filled by two copies"),
     "MAX_RENEWALS_REACHED": N_("Renewed more often than allowed"),
+    "REPLACED_CARD_USED": N_("A replaced (lost) card was used to borrow"),
     "INVALID_PAYLOAD": N_("A change the central library could not read"),
 }
 ACTION_TITLES = {

@@ -65,6 +65,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "PATRON_BLOCKED_AT_TIME": ("accept",),
     "HOLD_CAPTURE_CONFLICT": ("accept", "cancel_hold"),
     "MAX_RENEWALS_REACHED": ("accept",),
+    "REPLACED_CARD_USED": ("accept",),
     "INVALID_PAYLOAD": ("accept",),
 }
 
@@ -642,9 +643,19 @@ class Fold:
         if row is None:
             return
         new_card = incoming.payload["card_number"]
+        old_card = incoming.payload.get("old_card_number") or ""
         holder = self.patron(None, new_card)
         row.card_number = new_card
-        self.state(row)["card_number"] = new_card
+        state = self.state(row)
+        state["card_number"] = new_card
+        if old_card and old_card != new_card:
+            state["replaced_cards"] = [*state.get("replaced_cards", []), {"card_number": old_card,
+                                                                          "at": iso_utc(incoming.at)}]
+            # Lent on the old card after it was replaced, somewhere the news had not reached,
+            # and that check-out reached the hub first.
+            for loan in self.rows.select(LoanRow, "patron_id = {p} AND checked_out_at > {p}", [row.id, _dt(incoming.at)]):
+                if self.state(loan).get("card_used") == old_card:
+                    self._flag_replaced_card(incoming, row, loan)
         if holder is not None and holder.id != row.id:
             self._give_temporary_card(row)
             self.flag("DUPLICATE_CARD", incoming, branches={holder.home_branch}, patron=holder,
@@ -694,10 +705,13 @@ class Fold:
             "checkin_location": None,
             "closed_by": None,
             "patron_category": p.get("patron_category", ""),
+            "card_used": p.get("card_number"),
         }
         loan = self.new_row(LoanRow, id=p["loan_id"], item_id=item.id, patron_id=state["patron_id"] or "",
                             checked_out_at=at, is_open=True)
         loan._state = state
+        if patron is not None and self._replaced_before(patron, p.get("card_number"), at):
+            self._flag_replaced_card(incoming, patron, loan)
         scopes = self._loan_scope(item, branch)
 
         open_loan = next((loan for loan in nearby if loan.is_open), None)
@@ -736,6 +750,26 @@ class Fold:
         self.touch("loan", loan, scopes)
 
     on_loan_published = on_loan_checked_out
+
+    def _replaced_before(self, patron: PatronRow, card: str | None, at: dt.datetime) -> bool:
+        """``card`` was this reader's until a replacement (a lost card) made before ``at``."""
+        return bool(card) and card != patron.card_number and any(
+            old["card_number"] == card and parse_utc(old["at"]) <= at for old in self.state(patron).get("replaced_cards", [])
+        )
+
+    def _flag_replaced_card(self, incoming: Incoming, patron: PatronRow, loan: LoanRow) -> None:
+        s = self.state(loan)
+        self.flag(
+            "REPLACED_CARD_USED",
+            incoming,
+            branches={patron.home_branch, s.get("branch") or ""},
+            item=self.item(loan.item_id, None),
+            patron=patron,
+            sides=[{"loan_id": loan.id, "branch": s.get("branch"), "location": s.get("location"),
+                    "card_number": s.get("card_used"), "barcode": s.get("barcode"), "at": s.get("checked_out_at"),
+                    "name": self.state(patron).get("name", "")}],
+            note=f"card {s.get('card_used')} had been replaced when it was used; the loan stands",
+        )
 
     def _check_patron_at(self, patron: PatronRow, at: dt.datetime, incoming: Incoming, item: ItemRow) -> None:
         state = self.state(patron)
