@@ -16,30 +16,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import multiprocessing
-import os
-import queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import N_, _, ngettext
 from countylib.marc import (
-    MAPPED_TAGS,
-    BadRecord,
     BibFields,
-    Holding,
     MarcRecord,
     Skipped,
     check_options,
-    map_record,
-    read_marc,
-    record_kind_problem,
 )
+from countylib.marc_reader import COLUMNS, Reader, prepared
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
 from models import Bib, Item, Location
@@ -48,10 +39,7 @@ from models.ids import new_ids
 BATCH_SIZE = 1000
 MAX_PARAMETERS = 30_000  # SQLite allows 32,766 in one statement
 PARALLEL_FROM_BYTES = 4 << 20  # about 10,000 records: below, starting a second process costs more than it saves
-WORKER_BATCH = 500  # records per hand-over from the reading process
-QUEUED_BATCHES = 8
 MAX_LISTED = 1000  # skipped records kept for the report; beyond that they are only counted
-COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
 
 @dataclass(frozen=True)
@@ -144,7 +132,7 @@ def import_marc_file(
     batch: list[tuple[MarcRecord, BibFields]] = []
     if parallel is None:
         parallel = total >= PARALLEL_FROM_BYTES
-    reader = _Reader(path, flavour, encoding) if parallel else None
+    reader = Reader(path, flavour, encoding) if parallel else None
 
     def flush() -> None:
         if batch:
@@ -160,7 +148,7 @@ def import_marc_file(
 
     seen = _Seen(ctx)
     with stream, seen, _older_objects_left_alone(), reader or contextlib.nullcontext():
-        entries = reader.entries() if reader is not None else _prepared(stream, flavour, encoding)
+        entries = reader.entries() if reader is not None else prepared(stream, flavour, encoding)
         for entry in entries:
             report.records += 1
             if isinstance(entry, Skipped):
@@ -189,119 +177,6 @@ def import_marc_file(
                 cancelled=report.cancelled,
             )
     return report
-
-
-def _prepared(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
-    """Each record of the file mapped to catalogue columns, or why it cannot be imported."""
-    for entry in read_marc(stream, flavour=flavour, encoding=encoding, tags=MAPPED_TAGS):
-        if isinstance(entry, Skipped):
-            yield entry
-            continue
-        problem = record_kind_problem(entry)
-        fields = map_record(entry) if problem is None else None
-        if problem is None and not fields.title:
-            problem = BadRecord(N_("The record has no title (MARC21 245 or UNIMARC 200)."))
-        if problem is not None:
-            yield Skipped(entry.position, entry.offset, entry.line, problem.msgid, tuple(problem.params.items()))
-            continue
-        yield entry, fields
-
-
-class _Reader:
-    """``_prepared`` run in a second process, handing over batches of records through a
-    bounded queue, so reading and mapping (half an import's work) overlap with writing.
-
-    The worker only reads the file; every write stays in this process, one transaction a
-    batch as before. Records come back in file order with their positions. The queue holds
-    a few batches at most, so memory stays flat. The worker stops when told to, when the
-    import leaves early, or when this process is gone.
-    """
-
-    def __init__(self, path: Path, flavour: str, encoding: str) -> None:
-        self.args = (str(path), flavour, encoding)
-        self.bytes_done = 0
-
-    def __enter__(self) -> _Reader:
-        # spawn, not fork: the app has threads (and a database connection) a fork would copy.
-        context = multiprocessing.get_context("spawn")
-        self.queue = context.Queue(maxsize=QUEUED_BATCHES)
-        self.worker = context.Process(
-            target=_read_in_worker, args=(*self.args, self.queue, os.getpid()), daemon=True, name="marc-reader"
-        )
-        self.worker.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.worker.is_alive():
-            self.worker.terminate()
-        self.worker.join()
-        self.queue.close()
-        self.queue.cancel_join_thread()
-
-    def entries(self) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
-        while True:
-            try:
-                message = self.queue.get(timeout=1)
-            except queue.Empty:
-                if not self.worker.is_alive():
-                    raise ValidationError(
-                        "Reading {path} stopped unexpectedly; nothing after the batches already imported was changed.",
-                        path=self.args[0],
-                    ) from None
-                continue
-            kind, payload, self.bytes_done = message
-            if kind == "failed":
-                raise payload
-            if kind == "end":
-                return
-            for entry in payload:
-                yield entry if isinstance(entry, Skipped) else _from_wire(entry)
-
-
-# Records travel between the processes as plain tuples: pickling them is a sixth of the
-# cost of pickling the dataclasses. Only what the import writes travels, not the fields.
-_Wire = tuple[tuple[str, str, str, bytes, int, int, int], tuple, list[tuple[str, str, tuple[str, ...], int]]]
-
-
-def _to_wire(record: MarcRecord, fields: BibFields) -> _Wire:
-    return (
-        (record.leader, record.flavour, record.encoding, record.raw, record.position, record.offset, record.line),
-        tuple(getattr(fields, column) for column in COLUMNS),
-        [(h.barcode, h.call_number, h.places, h.price_cents) for h in fields.holdings],
-    )
-
-
-def _from_wire(wire: _Wire) -> tuple[MarcRecord, BibFields]:
-    (leader, flavour, encoding, raw, position, offset, line), columns, holdings = wire
-    fields = BibFields(*columns, holdings=[Holding(*h) for h in holdings])
-    return MarcRecord(leader, [], flavour, encoding, raw, position, offset, line), fields
-
-
-def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing.Queue, parent: int) -> None:
-    def send(message: tuple) -> None:
-        while True:
-            try:
-                out.put(message, timeout=1)
-                return
-            except queue.Full:
-                if os.getppid() != parent:  # the import's process is gone: nobody will read this
-                    raise SystemExit(1) from None
-
-    try:
-        with open(path, "rb") as stream:
-            batch: list = []
-            for entry in _prepared(stream, flavour, encoding):
-                if isinstance(entry, Skipped):
-                    batch.append(entry)
-                else:
-                    batch.append(_to_wire(*entry))
-                if len(batch) >= WORKER_BATCH:
-                    send(("batch", batch, stream.tell()))
-                    batch = []
-            send(("batch", batch, stream.tell()))
-            send(("end", None, stream.tell()))
-    except Exception as exc:  # handed to the import, which raises it as if it were read there
-        send(("failed", exc, 0))
 
 
 @contextlib.contextmanager
