@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,7 @@ def import_marc_file(
     places = _Places.load(ctx)
     batch: list[tuple[MarcRecord, BibFields]] = []
     if parallel is None:
-        parallel = total >= PARALLEL_FROM_BYTES
+        parallel = total >= PARALLEL_FROM_BYTES and (os.cpu_count() or 1) > 1
     reader = Reader(path, flavour, encoding) if parallel else None
 
     def flush() -> None:

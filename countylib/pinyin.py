@@ -122,13 +122,21 @@ def pinyin_text(title: str, author: str = "") -> str:
 
     Text without Han characters adds nothing: its own words are already in the index.
     """
-    words: list[str] = []
-    for text in (title, author):
-        if text and _HAN_RUN.search(text):
-            parts = syllables(text)
-            words.append("".join(parts))
-            words.append("".join([p[0] for p in parts]))
-    return " ".join(w for w in words if w)
+    title_words = _spelt(title) if title else ""
+    author_words = (_spelt_name(author) if len(author) <= _NAME else _spelt(author)) if author else ""
+    return f"{title_words} {author_words}" if title_words and author_words else title_words or author_words
+
+
+def _spelt(text: str) -> str:
+    """'hongloumeng hlm': the full pinyin and the initials, or '' without Han characters."""
+    if not _HAN_RUN.search(text):
+        return ""
+    parts = syllables(text)
+    return f"{''.join(parts)} {''.join([p[0] for p in parts])}" if parts else ""
+
+
+_NAME = 8  # authors this short are remembered: a catalogue names the same people again and again
+_spelt_name = lru_cache(maxsize=50_000)(_spelt)
 
 
 def spellings(han: str, most: int = 16) -> list[str]:
