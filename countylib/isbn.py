@@ -18,7 +18,13 @@ _SHAPE = re.compile(r"^(?:ISBN[:：]?\s*)?[\d\s-]{9,17}[\dXx]$", re.I)
 
 
 def _isbn13_check(first12: str) -> str:
-    return str((10 - (sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))) % 10) % 10)
+    if first12.isascii():
+        # Digits as bytes sum without an int() each: 24 of the weights' 48s ('0') come off.
+        digits = first12.encode()
+        total = sum(digits[0::2]) + 3 * sum(digits[1::2]) - 24 * 48
+    else:
+        total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
+    return str((10 - total % 10) % 10)
 
 
 def _fast(compact: str) -> str | None:

@@ -55,7 +55,6 @@ _NON_SORT_MARK = re.compile("[\x88\x89\x98\x9c]")
 _DELIMITED = {chr(c): "\x1f" + chr(c) for c in range(0x20, 0x7F)}  # subfield code -> how it starts
 _HIGH_PAIR = re.compile(rb"[\x81-\xfe][\xa1-\xfe]")
 _HIGH = re.compile(rb"[\x80-\xff]")
-_DIRECTORY = re.compile(r"(?:[0-9A-Za-z]{3}[0-9]{9})*")
 _ENTRY = re.compile(r"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
 _PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x20 for b in range(256))
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -360,12 +359,13 @@ def _directory(chunk: bytes) -> tuple[int, list[str], list[bytes], bool]:
     if base < LEADER_LEN + 1 or base > size or chunk[base - 1] != FIELD_END[0] or (base - 1 - LEADER_LEN) % 12:
         raise BadRecord(N_("The directory is damaged (the base address {base} does not end it)."), base=base)
     directory = chunk[LEADER_LEN : base - 1].decode("latin-1")
-    if not _DIRECTORY.fullmatch(directory):
+    entries = _ENTRY.findall(directory)
+    # Matches never overlap: twelve characters each for all of it means nothing between them.
+    if len(entries) * 12 != len(directory):
         for n in range(len(directory) // 12):
             entry = directory[n * 12 : n * 12 + 12]
-            if not _DIRECTORY.fullmatch(entry):
+            if not _ENTRY.fullmatch(entry):
                 raise BadRecord(N_("Directory entry {n} is damaged ({entry})."), n=n + 1, entry=entry)
-    entries = _ENTRY.findall(directory)
     if not entries:
         raise BadRecord(N_("The record has no fields."))
     tags, lengths, offsets = zip(*entries)
