@@ -8,7 +8,8 @@ only if something differs. Copies are matched by barcode.
 
 Records are read one by one (``countylib.marc``) and written in batches, each batch one
 transaction with its events, so memory stays flat however large the file, a cancel keeps
-the finished batches, and running the same file again completes the rest.
+the finished batches, and running the same file again completes the rest. A large file is
+read and mapped in a second process (``countylib.marc_reader``) while this one writes.
 """
 
 from __future__ import annotations
