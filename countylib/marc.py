@@ -21,9 +21,9 @@ import io
 import re
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,11 +51,10 @@ _JUNK = b"\r\n\x00\x1a \t"
 # MARC non-sorting marks (NSB/NSE) and their ISO 6429 twins: kept in the raw record,
 # dropped from the text people read.
 _NON_SORT = str.maketrans("", "", "\x88\x89\x98\x9c")
-_NON_SORT_MARK = re.compile("[\x88\x89\x98\x9c]")
-_DELIMITED = {chr(c): "\x1f" + chr(c) for c in range(0x20, 0x7F)}  # subfield code -> how it starts
 _HIGH_PAIR = re.compile(rb"[\x81-\xfe][\xa1-\xfe]")
 _HIGH = re.compile(rb"[\x80-\xff]")
-_ENTRY = re.compile(r"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
+_DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}\d{9})*")
+_ENTRY = re.compile(rb"([0-9A-Za-z]{3})(\d{4})(\d{5})")
 _PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x20 for b in range(256))
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _STDERR_LOCK = threading.Lock()
@@ -70,81 +69,26 @@ class BadRecord(ValidationError):
 # -- records --------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
 class Field:
-    """One field. Data fields read from a file keep their decoded text and split it into
-    subfields only when asked: the field maps read a few subfields of each field by code,
-    which a search in the text does without building the list."""
-
-    __slots__ = ("tag", "ind1", "ind2", "data", "_subfields", "_text")
-
-    def __init__(
-        self,
-        tag: str,
-        ind1: str = " ",
-        ind2: str = " ",
-        subfields: list[tuple[str, str]] | None = None,
-        data: str | None = None,  # control fields (001-009) have data, no subfields
-        *,
-        text: str | None = None,  # "\x1fa...\x1fb...": the subfields as decoded, not yet split
-    ) -> None:
-        self.tag = tag
-        self.ind1 = ind1
-        self.ind2 = ind2
-        self.data = data
-        self._subfields = subfields if subfields is not None or text is not None else []
-        self._text = text
-
-    @property
-    def subfields(self) -> list[tuple[str, str]]:
-        if self._subfields is None:
-            self._subfields = [(part[0], part[1:]) for part in self._text.split("\x1f")[1:] if part]
-        return self._subfields
-
-    @subfields.setter
-    def subfields(self, value: list[tuple[str, str]]) -> None:
-        self._subfields, self._text = value, None
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Field):
-            return NotImplemented
-        return (self.tag, self.ind1, self.ind2, self.data, self.subfields) == (
-            other.tag, other.ind1, other.ind2, other.data, other.subfields
-        )
-
-    __hash__ = None  # type: ignore[assignment]  (mutable, like the dataclass it was)
-
-    def __repr__(self) -> str:
-        return f"Field(tag={self.tag!r}, ind1={self.ind1!r}, ind2={self.ind2!r}, subfields={self.subfields!r}, data={self.data!r})"
+    tag: str
+    ind1: str = " "
+    ind2: str = " "
+    subfields: list[tuple[str, str]] = field(default_factory=list)
+    data: str | None = None  # control fields (001-009) have data, no subfields
 
     @property
     def is_control(self) -> bool:
         return self.data is not None
 
     def get(self, code: str) -> str:
-        text = self._text
-        if text is None:
-            for c, value in self._subfields:
-                if c == code:
-                    return value
-            return ""
-        at = text.find(_DELIMITED.get(code) or "\x1f" + code)
-        if at < 0:
-            return ""
-        end = text.find("\x1f", at + 2)
-        return text[at + 2 :] if end < 0 else text[at + 2 : end]
+        for c, value in self.subfields:
+            if c == code:
+                return value
+        return ""
 
     def all(self, code: str) -> list[str]:
-        text = self._text
-        if text is None:
-            return [value for c, value in self._subfields if c == code]
-        found = []
-        start = _DELIMITED.get(code) or "\x1f" + code
-        at = text.find(start)
-        while at >= 0:
-            end = text.find("\x1f", at + 2)
-            found.append(text[at + 2 :] if end < 0 else text[at + 2 : end])
-            at = text.find(start, end) if end >= 0 else -1
-        return found
+        return [value for c, value in self.subfields if c == code]
 
     def text(self) -> str:
         """The field as a cataloguer reads it: '245 10 $a红楼梦 $f曹雪芹著'."""
@@ -291,16 +235,6 @@ def _decoder(encoding: str):
     return lambda data: data.decode(codec)
 
 
-_DECODERS: dict[str, Callable[[bytes], str]] = {}
-
-
-def _decoding(encoding: str) -> Callable[[bytes], str]:
-    decode = _DECODERS.get(encoding)
-    if decode is None:
-        decode = _DECODERS[encoding] = _decoder(encoding)
-    return decode
-
-
 _ENCODING_NAMES = {UTF8: "UTF-8", MARC8: "MARC-8", GB18030: "GB18030"}
 
 
@@ -343,9 +277,8 @@ def iter_chunks(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
         yield base + len(buffer) - len(tail), tail
 
 
-def _directory(chunk: bytes) -> tuple[int, list[str], list[bytes], bool]:
-    """Check leader and directory: (base address, tags, each field's bytes without its
-    terminator, whether the fields lie end to end in directory order)."""
+def _directory(chunk: bytes) -> tuple[int, list[tuple[str, int, int]]]:
+    """Check leader and directory; (base address, [(tag, start, end)]) of each field."""
     size = len(chunk)
     if size < LEADER_LEN + 2:
         raise BadRecord(N_("The record is too short to be MARC ({size} bytes)."), size=size)
@@ -355,70 +288,41 @@ def _directory(chunk: bytes) -> tuple[int, list[str], list[bytes], bool]:
         raise BadRecord(N_("The leader's record length is not a number ({value})."), value=read_leader(chunk)[:5])
     if not chunk[12:17].isdigit():
         raise BadRecord(N_("The leader's base address is not a number ({value})."), value=read_leader(chunk)[12:17])
+    declared = int(chunk[:5])
     base = int(chunk[12:17])
     if base < LEADER_LEN + 1 or base > size or chunk[base - 1] != FIELD_END[0] or (base - 1 - LEADER_LEN) % 12:
         raise BadRecord(N_("The directory is damaged (the base address {base} does not end it)."), base=base)
-    directory = chunk[LEADER_LEN : base - 1].decode("latin-1")
-    entries = _ENTRY.findall(directory)
-    # Matches never overlap: twelve characters each for all of it means nothing between them.
-    if len(entries) * 12 != len(directory):
+    directory = chunk[LEADER_LEN : base - 1]
+    if not _DIRECTORY.fullmatch(directory):
         for n in range(len(directory) // 12):
             entry = directory[n * 12 : n * 12 + 12]
-            if not _ENTRY.fullmatch(entry):
-                raise BadRecord(N_("Directory entry {n} is damaged ({entry})."), n=n + 1, entry=entry)
-    if not entries:
-        raise BadRecord(N_("The record has no fields."))
-    tags, lengths, offsets = zip(*entries)
-    lengths = list(map(int, lengths))
-    ends = list(accumulate(lengths))
-    # Almost every record lays its fields end to end in directory order: then splitting the
-    # data on the field terminator gives each field, and comparing the pieces' lengths with
-    # the directory's checks every entry at once.
-    if base + ends[-1] == size - 1 and list(map(int, offsets)) == [0, *ends[:-1]]:
-        pieces = chunk[base:-1].split(FIELD_END)
-        if list(map(len, pieces)) == [n - 1 for n in lengths] + [0]:
-            pieces.pop()
-            return base, list(tags), pieces, True
-    return base, list(tags), _fields_one_by_one(chunk, base, tags, lengths, offsets), False
-
-
-def _fields_one_by_one(
-    chunk: bytes, base: int, tags: tuple[str, ...], lengths: list[int], offsets: tuple[str, ...]
-) -> list[bytes]:
-    """Fields in any order or with gaps between them; each must end in a field terminator."""
-    size = len(chunk)
-    pieces = []
-    for tag, length, offset in zip(tags, lengths, offsets, strict=True):
+            if not _DIRECTORY.fullmatch(entry):
+                raise BadRecord(N_("Directory entry {n} is damaged ({entry})."), n=n + 1, entry=entry.decode("latin-1"))
+    entries: list[tuple[str, int, int]] = []
+    last = size - 1  # the record terminator
+    field_end = FIELD_END[0]
+    for tag, length, offset in _ENTRY.findall(directory):
         start = base + int(offset)
-        end = start + length - 1  # the field terminator
-        if end >= size - 1 or chunk[end] != FIELD_END[0]:
-            declared = int(chunk[:5])
+        end = start + int(length) - 1  # the field terminator
+        if end >= last or chunk[end] != field_end:
+            tag_text = tag.decode("latin-1")
             if declared != size:
                 raise BadRecord(
                     N_("The leader says {declared} bytes but the record has {actual}, and field {tag} is not where the directory says."),
                     declared=declared,
                     actual=size,
-                    tag=tag,
+                    tag=tag_text,
                 )
-            raise BadRecord(N_("Field {tag} is not where the directory says."), tag=tag)
-        pieces.append(chunk[start:end])
-    return pieces
+            raise BadRecord(N_("Field {tag} is not where the directory says."), tag=tag_text)
+        entries.append((tag.decode("latin-1"), start, end))
+    if not entries:
+        raise BadRecord(N_("The record has no fields."))
+    return base, entries
 
 
 def read_leader(chunk: bytes) -> str:
     """The leader as text; stray control or 8-bit bytes (seen in real files) become blanks."""
     return chunk[:LEADER_LEN].translate(_PRINTABLE).decode("ascii")
-
-
-def _data_field(tag: str, text: str) -> Field:
-    at = text.find("\x1f")
-    indicators, subfields = (text, "") if at < 0 else (text[:at], text[at:])
-    return Field(
-        tag,
-        indicators[0] if indicators else " ",
-        indicators[1] if len(indicators) > 1 else " ",
-        text=subfields,
-    )
 
 
 def parse_iso2709(
@@ -430,66 +334,42 @@ def parse_iso2709(
     default_flavour: str = MARC21,
 ) -> MarcRecord:
     """One ISO 2709 record; only ``tags`` are decoded when given (the rest stay in raw)."""
-    base, field_tags, pieces, in_order = _directory(chunk)
+    base, entries = _directory(chunk)
     leader = read_leader(chunk)
     if flavour == "auto":
-        flavour = detect_flavour(field_tags, default_flavour)
-    body = chunk[base:-1]
-    text: str | None = None
+        flavour = detect_flavour((t for t, _, _ in entries), default_flavour)
     if encoding == "auto":
-        # The usual case first: one decode tells UTF-8 and gives the text as well.
-        if b"\x1b" not in body:
-            try:
-                text = body.decode("utf-8")
-                encoding = MARC8 if leader[9] != "a" and b"&#x" in body and body.isascii() else UTF8
-            except UnicodeDecodeError:
-                pass
-        if text is None or encoding == MARC8:
-            encoding = detect_encoding(body, leader[9])
+        encoding = detect_encoding(chunk[base:], leader[9])
+    decode = _decoder(encoding)
+    # UTF-8 and GB18030 never use the delimiter bytes inside a character, so a whole field
+    # decodes at once; MARC-8 escapes are undone subfield by subfield.
+    whole = encoding != MARC8
+    codec = "gb18030" if encoding == GB18030 else "utf-8"
     fields: list[Field] = []
-    index: dict[str, list[Field]] = {}
-    if encoding != MARC8 and in_order:
-        codec = "gb18030" if encoding == GB18030 else "utf-8"
-        if text is None or codec != "utf-8":
-            try:
-                text = body.decode(codec)
-            except UnicodeDecodeError:
-                text = None  # some field is bad: decoding field by field finds out which, if wanted
-        # UTF-8 and GB18030 never use the delimiter bytes inside a character, so the text
-        # splits into fields (and subfields) as the bytes do.
-        texts = text.split("\x1e") if text is not None else None
-        if texts is not None:
-            for tag, value in zip(field_tags, texts):
-                if tags is not None and tag not in tags:
-                    continue
-                f = Field(tag, data=value) if tag < "010" and tag.isdigit() else _data_field(tag, value)
-                fields.append(f)
-                index.setdefault(tag, []).append(f)
-            return MarcRecord(leader, fields, flavour, encoding, chunk, _by_tag=index)
-    decode = _decoding(encoding)
-    for tag, data in zip(field_tags, pieces):
+    for tag, start, end in entries:
         if tags is not None and tag not in tags:
             continue
+        data = chunk[start:end]
         try:
             if tag < "010" and tag.isdigit():
-                f = Field(tag, data=decode(data))
-            elif encoding != MARC8:
-                f = _data_field(tag, decode(data))
+                fields.append(Field(tag, data=decode(data)))
+                continue
+            if whole:
+                parts = data.decode(codec).split("\x1f")
+                subfields = [(part[0], part[1:]) for part in parts[1:] if part]
+                indicators = parts[0]
             else:
-                # MARC-8 escapes are undone subfield by subfield.
                 raw_parts = data.split(SUBFIELD)
                 subfields = [(part[:1].decode("latin-1"), decode(part[1:])) for part in raw_parts[1:] if part]
                 indicators = raw_parts[0].decode("latin-1")
-                f = Field(
-                    tag, indicators[0] if indicators else " ", indicators[1] if len(indicators) > 1 else " ", subfields
-                )
         except UnicodeDecodeError:
             raise BadRecord(
                 N_("Field {tag} is not valid {encoding} text."), tag=tag, encoding=_ENCODING_NAMES[encoding]
             ) from None
-        fields.append(f)
-        index.setdefault(tag, []).append(f)
-    return MarcRecord(leader, fields, flavour, encoding, chunk, _by_tag=index)
+        ind1 = indicators[0] if len(indicators) > 0 else " "
+        ind2 = indicators[1] if len(indicators) > 1 else " "
+        fields.append(Field(tag, ind1, ind2, subfields))
+    return MarcRecord(leader, fields, flavour, encoding, chunk)
 
 
 def read_iso2709(
@@ -781,8 +661,7 @@ _FOREIGN = re.compile(r"(?i)^\s*(\$|US\$|USD|EUR|€|£|GBP|JPY|HK\$|NT\$|TWD)")
 
 def clean(value: str) -> str:
     """Subfield text as people read it: no non-sorting marks, no ISBD punctuation at the end."""
-    if not value.isascii() and _NON_SORT_MARK.search(value):
-        value = value.translate(_NON_SORT)
+    value = value.translate(_NON_SORT)
     if "  " in value or "\n" in value or "\t" in value:
         value = " ".join(value.split())
     return value.rstrip(_TRAILING).strip()
@@ -795,8 +674,10 @@ def parse_price(text: str) -> int:
     match = _PRICE.match(text)
     if not match:
         return 0
-    whole, _, fraction = match.group(2).partition(".")
-    return int(whole) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
+    try:
+        return int(Decimal(match.group(2)) * 100)
+    except InvalidOperation:
+        return 0
 
 
 def _vernacular(record: MarcRecord, f: Field) -> Field:
