@@ -565,6 +565,13 @@ def sniff_xml(head: bytes) -> bool:
     return head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"<")
 
 
+def check_options(flavour: str, encoding: str) -> None:
+    if flavour not in FORMATS:
+        raise ValidationError("Unknown MARC format {format}; use auto, marc21 or unimarc.", format=flavour)
+    if encoding not in ENCODINGS:
+        raise ValidationError("Unknown encoding {encoding}; use auto, utf-8, marc8 or gb18030.", encoding=encoding)
+
+
 def read_marc(
     source: BinaryIO | str | Path,
     *,
@@ -576,10 +583,7 @@ def read_marc(
 
     ``encoding`` applies to ISO 2709 (an XML file declares its own).
     """
-    if flavour not in FORMATS:
-        raise ValidationError("Unknown MARC format {format}; use auto, marc21 or unimarc.", format=flavour)
-    if encoding not in ENCODINGS:
-        raise ValidationError("Unknown encoding {encoding}; use auto, utf-8, marc8 or gb18030.", encoding=encoding)
+    check_options(flavour, encoding)
     if isinstance(source, (str, Path)):
         with open(source, "rb") as stream:
             yield from read_marc(stream, flavour=flavour, encoding=encoding, tags=tags)

@@ -17,7 +17,8 @@ import re
 import threading
 from functools import lru_cache
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_HAN_RUN = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in _HAN_RANGES) + "]+")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _TONES = str.maketrans(
     {
@@ -61,7 +62,9 @@ class _Tables:
             for end in range(2, len(phrase) + 1):
                 self.prefixes.add(phrase[:end])
         # One space after each syllable: translate gives "hong lou meng " in one C call.
-        self.spaced = {code: reading + " " for code, reading in self.reading.items()}
+        # Han characters without a reading give nothing.
+        self.spaced = {code: "" for start, end in _HAN_RANGES for code in range(start, end + 1)}
+        self.spaced.update((code, reading + " ") for code, reading in self.reading.items())
 
 
 @lru_cache(maxsize=1)
@@ -71,31 +74,39 @@ def _tables() -> _Tables:
 
 
 def _han_syllables(run: str, tables: _Tables) -> list[str]:
+    spaced = tables.spaced
     if tables.polyphones.isdisjoint(run):
-        return run.translate(tables.spaced).split()
+        return run.translate(spaced).split()
+    prefixes, phrases = tables.prefixes, tables.phrases
     out: list[str] = []
+    done = 0  # characters before this are in out
     i, n = 0, len(run)
-    while i < n:
+    while i < n - 1:
+        if run[i : i + 2] not in prefixes:
+            i += 1
+            continue
         best = 0
         length = 2
-        while i + length <= n and run[i : i + length] in tables.prefixes:
-            if run[i : i + length] in tables.phrases:
+        while i + length <= n and run[i : i + length] in prefixes:
+            if run[i : i + length] in phrases:
                 best = length
             length += 1
-        if best:
-            out.extend(tables.phrases[run[i : i + best]])
-            i += best
-        else:
-            reading = tables.reading.get(ord(run[i]))
-            if reading:
-                out.append(reading)
+        if not best:
             i += 1
+            continue
+        # The characters between phrases read as themselves, in one translate.
+        out += run[done:i].translate(spaced).split()
+        out += phrases[run[i : i + best]]
+        i = done = i + best
+    out += run[done:].translate(spaced).split()
     return out
 
 
 def syllables(text: str) -> list[str]:
     """Lower-case pinyin syllables of the Han characters, other letters/digits as words."""
     tables = _tables()
+    if _HAN_RUN.fullmatch(text):
+        return _han_syllables(text, tables)
     out: list[str] = []
     pos = 0
     for match in _HAN_RUN.finditer(text):
@@ -111,13 +122,21 @@ def pinyin_text(title: str, author: str = "") -> str:
 
     Text without Han characters adds nothing: its own words are already in the index.
     """
-    words: list[str] = []
-    for text in (title, author):
-        if text and _HAN_RUN.search(text):
-            parts = syllables(text)
-            words.append("".join(parts))
-            words.append("".join(p[0] for p in parts))
-    return " ".join(w for w in words if w)
+    title_words = _spelt(title) if title else ""
+    author_words = (_spelt_name(author) if len(author) <= _NAME else _spelt(author)) if author else ""
+    return f"{title_words} {author_words}" if title_words and author_words else title_words or author_words
+
+
+def _spelt(text: str) -> str:
+    """'hongloumeng hlm': the full pinyin and the initials, or '' without Han characters."""
+    if not _HAN_RUN.search(text):
+        return ""
+    parts = syllables(text)
+    return f"{''.join(parts)} {''.join([p[0] for p in parts])}" if parts else ""
+
+
+_NAME = 8  # authors this short are remembered: a catalogue names the same people again and again
+_spelt_name = lru_cache(maxsize=50_000)(_spelt)
 
 
 def spellings(han: str, most: int = 16) -> list[str]:

@@ -6,6 +6,8 @@ shift days) are local calendar dates. Money is stored in fen (integer cents).
 
 from __future__ import annotations
 
+import functools
+
 import peewee as pw
 
 from models.ids import new_id
@@ -34,13 +36,20 @@ class SyncedModel(BaseModel):
     id = pw.CharField(primary_key=True, max_length=36, default=new_id)
 
 
+@functools.cache
+def _json_encoder():
+    # One encoder for every value: json.dumps with options builds a new one per call,
+    # which is most of its cost for the small payloads of outbox events.
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 class JSONField(pw.TextField):
     """JSON stored as text; SQLite's json functions can still read it."""
 
     def db_value(self, value):
-        import json
-
-        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return None if value is None else _json_encoder().encode(value)
 
     def python_value(self, value):
         import json

@@ -60,6 +60,13 @@ class HybridClock:
         self.last = pack(wall, counter)
         return self.last
 
+    def ticks(self, now_ms: int, count: int) -> range:
+        """``count`` ticks at one wall time (a batch of events). After the first, each tick
+        adds one to the packed stamp: the counter, or at its limit the next millisecond."""
+        first = self.tick(now_ms)
+        self.last = first + count - 1
+        return range(first, first + count)
+
     @staticmethod
     def _bump(wall: int, counter: int) -> int:
         if counter >= COUNTER_MAX:

@@ -14,7 +14,7 @@ import peewee as pw
 
 from models import Outbox, SyncState
 from models.base import db
-from models.ids import new_id
+from models.ids import new_id, new_ids
 from sync.hlc import HybridClock
 
 EVENT_SCHEMA_VERSION = 1
@@ -123,22 +123,12 @@ def record_events(
     cursor = database.cursor()
     device_id, epoch, seq, last_hlc = cursor.execute(_READ_STATE).fetchone()
     clock = HybridClock(last_hlc)
-    now_ms = int(now.timestamp() * 1000)
+    stamps = clock.ticks(int(now.timestamp() * 1000), len(events))
     created = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    as_json = Outbox.payload.db_value
     rows = [
-        (
-            new_id(),
-            device_id,
-            epoch,
-            seq + n,
-            clock.tick(now_ms),
-            branch,
-            event_type,
-            Outbox.payload.db_value(payload),
-            EVENT_SCHEMA_VERSION,
-            created,
-        )
-        for n, (event_type, payload) in enumerate(events)
+        (event_id, device_id, epoch, seq + n, stamp, branch, event_type, as_json(payload), EVENT_SCHEMA_VERSION, created)
+        for n, (event_id, stamp, (event_type, payload)) in enumerate(zip(new_ids(len(events)), stamps, events))
     ]
     per = _MAX_PARAMETERS // _EVENT_COLUMNS
     one = "(" + ",".join("?" * _EVENT_COLUMNS) + ")"

@@ -38,3 +38,12 @@ def test_stamps_only_ever_increase(steps):
         stamp = clock.merge(pack(remote, 0), now) if is_merge and remote - now < 10**5 else clock.tick(now)
         assert stamp > last
         last = stamp
+
+
+@pytest.mark.parametrize("counter", [0, 7, COUNTER_MAX - 2])
+def test_a_batch_of_ticks_is_the_same_as_ticking_one_by_one(counter):
+    one_by_one, batch = HybridClock(pack(1_000, counter)), HybridClock(pack(1_000, counter))
+    expected = [one_by_one.tick(1_000) for _ in range(5)]
+    assert list(batch.ticks(1_000, 5)) == expected and batch.last == one_by_one.last
+    later = HybridClock(pack(1_000, counter))
+    assert list(later.ticks(2_000, 3)) == [pack(2_000, 0), pack(2_000, 1), pack(2_000, 2)]

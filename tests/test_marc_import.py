@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,79 @@ def test_progress_is_reported_and_cancel_keeps_whole_batches(library, tmp_path):
     assert (rest.added, rest.unchanged, rest.cancelled) == (4, 6, False)
     assert seen[-1].bytes_done == seen[-1].bytes_total
     assert Item.select().count() == 10
+
+
+def _mixed_file(path: Path, count: int) -> tuple[Path, list[int]]:
+    """``count`` records with copies; broken, titleless and repeated ones among them."""
+    chunks = [to_iso2709(record(book(n), copies=[CopyOut(f"B{n}", "", "HX01", 0)])) for n in range(1, count + 1)]
+    chunks[2] = chunks[2][:40] + b"\x1d"  # cut short: the directory is gone
+    chunks[6] = to_iso2709(record(book(7, title="")))
+    chunks[count - 5] = chunks[0]  # the first book again
+    path.write_bytes(b"".join(chunks))
+    return path, [3, 7, count - 4]
+
+
+def _catalogue() -> tuple[list, list, list]:
+    """Bibs, copies and events as text, ids left out (each import mints its own)."""
+    by_id = {b.id: b.control_number for b in Bib.select(Bib.id, Bib.control_number)}
+    bibs = sorted(
+        (b.control_number, b.title, b.author, b.isbn, b.call_number, b.price_cents, bytes(b.marc), b.marc_format, b.pinyin)
+        for b in Bib.select()
+    )
+    places = {loc.id: loc.code for loc in Location.select()}
+    items = sorted((i.barcode, by_id[i.bib_id], places[i.home_location_id], i.call_number, i.price_cents) for i in Item.select())
+    events = []
+    for event in Outbox.select().order_by(Outbox.seq):
+        payload = {kind: dict(body) for kind, body in event.payload.items()}
+        for body in payload.values():
+            body.pop("id", None)
+            if "bib_id" in body:
+                body["bib_id"] = by_id[body["bib_id"]]
+        events.append((event.seq, event.type, payload))
+    return bibs, items, events
+
+
+def test_reading_in_a_second_process_imports_the_same_as_in_one(library, tmp_path, clock):
+    path, broken = _mixed_file(tmp_path / "mixed.mrc", 1200)  # more than one hand-over between the processes
+    steps = []
+    serial = import_marc_file(library, path, batch_size=250, parallel=False, progress=steps.append)
+    assert [s.position for s in serial.skipped] == broken
+    expected = _catalogue()
+    assert len(expected[0]) == 1197 and len(expected[2]) == 2 * 1197 + 1  # and the set-up's own event
+    library.db.close()
+
+    other = initialize_library(
+        open_db(tmp_path / "second.db"), library_name="某某县图书馆", branch_code="HX01", branch_name="城关分馆",
+        admin_user="admin", password=ADMIN_PASSWORD, language="zh_CN", clock=clock,
+    )
+    seen = []
+    parallel = import_marc_file(other, path, batch_size=250, parallel=True, progress=seen.append)
+    assert [(s.position, s.offset, s.msgid) for s in parallel.skipped] == [(s.position, s.offset, s.msgid) for s in serial.skipped]
+    assert (parallel.records, parallel.added, parallel.items_added) == (serial.records, serial.added, serial.items_added)
+    assert _catalogue()[:2] == expected[:2]
+    assert [e[1:] for e in _catalogue()[2][1:]] == [e[1:] for e in expected[2][1:]]
+    assert [p.records for p in seen] == [p.records for p in steps] == [252, 502, 752, 1002, 1200]
+    assert seen[-1].bytes_done == path.stat().st_size
+    again = import_marc_file(other, path, parallel=True)
+    assert (again.added, again.unchanged) == (0, 1197)
+    assert not multiprocessing.active_children()
+
+
+def test_cancelling_a_parallel_import_keeps_whole_batches_and_stops_the_reader(library, tmp_path):
+    path, _ = _mixed_file(tmp_path / "mixed.mrc", 1200)
+    seen = []
+    report = import_marc_file(library, path, batch_size=100, parallel=True, progress=seen.append, cancelled=lambda: len(seen) >= 2)
+    assert report.cancelled and report.records == 202 and Bib.select().count() == report.added == 200
+    assert not multiprocessing.active_children()
+    rest = import_marc_file(library, path, parallel=True)
+    assert (rest.added, rest.unchanged) == (997, 200) and Item.select().count() == 1197
+
+
+def test_small_files_are_read_in_this_process(library, tmp_path):
+    path, _ = _mixed_file(tmp_path / "small.mrc", 20)
+    children = []
+    import_marc_file(library, path, progress=lambda p: children.append(multiprocessing.active_children()))
+    assert children == [[]]
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Records of a MARC file made ready for the import: read, checked and mapped to columns.
+
+``prepared`` does it in this process. ``Reader`` does it in a second process and hands the
+results over, so a large import reads and writes at once on two cores. This module
+imports only the MARC reader, so that process starts quickly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from countylib.errors import ValidationError
+from countylib.i18n import N_
+from countylib.marc import (
+    MAPPED_TAGS,
+    BadRecord,
+    BibFields,
+    Holding,
+    MarcRecord,
+    Skipped,
+    map_record,
+    read_marc,
+    record_kind_problem,
+)
+
+WORKER_BATCH = 500  # records per hand-over from the reading process
+QUEUED_BATCHES = 8
+# The catalogue columns in BibFields' order, as they travel.
+COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
+
+
+def prepared(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
+    """Each record of the file mapped to catalogue columns, or why it cannot be imported."""
+    for entry in read_marc(stream, flavour=flavour, encoding=encoding, tags=MAPPED_TAGS):
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        problem = record_kind_problem(entry)
+        fields = map_record(entry) if problem is None else None
+        if problem is None and not fields.title:
+            problem = BadRecord(N_("The record has no title (MARC21 245 or UNIMARC 200)."))
+        if problem is not None:
+            yield Skipped(entry.position, entry.offset, entry.line, problem.msgid, tuple(problem.params.items()))
+            continue
+        yield entry, fields
+
+
+class Reader:
+    """``prepared`` run in a second process, handing over batches of records through a
+    bounded queue, so reading and mapping (half an import's work) overlap with writing.
+
+    The worker only reads the file; every write stays in this process, one transaction a
+    batch as before. Records come back in file order with their positions. The queue holds
+    a few batches at most, so memory stays flat. The worker stops when told to, when the
+    import leaves early, or when this process is gone.
+    """
+
+    def __init__(self, path: Path, flavour: str, encoding: str) -> None:
+        self.args = (str(path), flavour, encoding)
+        self.bytes_done = 0
+
+    def __enter__(self) -> Reader:
+        # spawn, not fork: the app has threads (and a database connection) a fork would copy.
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue(maxsize=QUEUED_BATCHES)
+        self.worker = context.Process(
+            target=_read_in_worker, args=(*self.args, self.queue, os.getpid()), daemon=True, name="marc-reader"
+        )
+        self.worker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.worker.is_alive():
+            self.worker.terminate()
+        self.worker.join()
+        self.queue.close()
+        self.queue.cancel_join_thread()
+
+    def entries(self) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
+        while True:
+            try:
+                message = self.queue.get(timeout=1)
+            except queue.Empty:
+                if not self.worker.is_alive():
+                    raise ValidationError(
+                        "Reading {path} stopped unexpectedly; nothing after the batches already imported was changed.",
+                        path=self.args[0],
+                    ) from None
+                continue
+            kind, payload, self.bytes_done = message
+            if kind == "failed":
+                raise payload
+            if kind == "end":
+                return
+            for entry in payload:
+                yield entry if isinstance(entry, Skipped) else _from_wire(entry)
+
+
+# Records travel between the processes as plain tuples: pickling them is a sixth of the
+# cost of pickling the dataclasses. Only what the import writes travels, not the fields.
+_Wire = tuple[tuple[str, str, str, bytes, int, int, int], tuple, list[tuple[str, str, tuple[str, ...], int]]]
+
+
+def _to_wire(record: MarcRecord, fields: BibFields) -> _Wire:
+    return (
+        (record.leader, record.flavour, record.encoding, record.raw, record.position, record.offset, record.line),
+        tuple(getattr(fields, column) for column in COLUMNS),
+        [(h.barcode, h.call_number, h.places, h.price_cents) for h in fields.holdings],
+    )
+
+
+def _from_wire(wire: _Wire) -> tuple[MarcRecord, BibFields]:
+    (leader, flavour, encoding, raw, position, offset, line), columns, holdings = wire
+    fields = BibFields(*columns, holdings=[Holding(*h) for h in holdings])
+    return MarcRecord(leader, [], flavour, encoding, raw, position, offset, line), fields
+
+
+def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing.Queue, parent: int) -> None:
+    def send(message: tuple) -> None:
+        while True:
+            try:
+                out.put(message, timeout=1)
+                return
+            except queue.Full:
+                if os.getppid() != parent:  # the import's process is gone: nobody will read this
+                    raise SystemExit(1) from None
+
+    try:
+        with open(path, "rb") as stream:
+            batch: list = []
+            for entry in prepared(stream, flavour, encoding):
+                if isinstance(entry, Skipped):
+                    batch.append(entry)
+                else:
+                    batch.append(_to_wire(*entry))
+                if len(batch) >= WORKER_BATCH:
+                    send(("batch", batch, stream.tell()))
+                    batch = []
+            send(("batch", batch, stream.tell()))
+            send(("end", None, stream.tell()))
+    except Exception as exc:  # handed to the import, which raises it as if it were read there
+        send(("failed", exc, 0))
