@@ -7,7 +7,8 @@ SQLite files. Push: a branch's outbox of check-outs, check-ins and registrations
 the client's own batching (≤ 500 events / ≤ 256 KB gzip). Pull: a fresh device of the same
 branch pulls every row another device's events changed, applying each page to its tables
 with the cursor in the same transaction (and, separately, the transfer alone).
-Targets (DESIGN.md §6): push 10k ≤ 5 s, pull 100k ≤ 20 s.
+Targets (DESIGN.md §6): push 10k ≤ 5 s, pull 100k ≤ 20 s. A PostgreSQL DSN must name an empty
+database (``CREATE DATABASE benchsync``): the hub's tables stay there afterwards.
 """
 
 from __future__ import annotations
