@@ -42,7 +42,6 @@ def new_id() -> str:
     return str(uuid7())
 
 
-
 # Bits 64-79 of a UUIDv7 (version 7, then the counter) as hex, by counter.
 _VERSION_COUNTER = [f"7{counter:03x}" for counter in range(0x1000)]
 # Byte 8 with the variant bits (0b10) set over a random byte.

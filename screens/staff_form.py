@@ -59,6 +59,15 @@ class StaffDialog(ModalScreen[str | None]):
     def value(self, selector: str) -> str:
         return self.query_one(selector, Input).value
 
+    def password_fields(self) -> ComposeResult:
+        """The new password, twice (read back by ``passwords``)."""
+        yield Label(_("Password"))
+        yield Input(
+            placeholder=_("at least {n} characters").format(n=MIN_PASSWORD_LENGTH), password=True, id="s-password", compact=True
+        )
+        yield Label(_("Repeat the password"))
+        yield Input(password=True, id="s-password2", compact=True)
+
     def passwords(self) -> str:
         password = self.value("#s-password")
         if password != self.value("#s-password2"):
@@ -101,12 +110,7 @@ class NewStaffForm(StaffDialog):
         yield Input(placeholder=_("as shown on screen, e.g. 王老师"), id="s-name", compact=True)
         yield Label(_("Role"))
         yield Select(role_options(), value=LIBRARIAN, allow_blank=False, id="s-role", compact=True)
-        yield Label(_("Password"))
-        yield Input(
-            placeholder=_("at least {n} characters").format(n=MIN_PASSWORD_LENGTH), password=True, id="s-password", compact=True
-        )
-        yield Label(_("Repeat the password"))
-        yield Input(password=True, id="s-password2", compact=True)
+        yield from self.password_fields()
 
     def on_mount(self) -> None:
         self.query_one("#s-username", Input).focus()
@@ -132,12 +136,7 @@ class PasswordForm(StaffDialog):
     def fields(self) -> ComposeResult:
         yield Label(_("User name"))
         yield Label(f"{self.staff.username} ({self.staff.display_name})", id="s-who")
-        yield Label(_("Password"))
-        yield Input(
-            placeholder=_("at least {n} characters").format(n=MIN_PASSWORD_LENGTH), password=True, id="s-password", compact=True
-        )
-        yield Label(_("Repeat the password"))
-        yield Input(password=True, id="s-password2", compact=True)
+        yield from self.password_fields()
 
     def on_mount(self) -> None:
         self.query_one("#s-password", Input).focus()
