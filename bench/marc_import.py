@@ -28,13 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from countylib.clock import FixedClock
-from countylib.library import initialize_library, make_context, open_db
 from countylib.marc import MAPPED_TAGS, BibFields, CopyOut, build_record, map_record, read_marc
-from countylib.marc_import import import_marc_file
-from countylib.pinyin import pinyin_text
-from countylib.search import search_catalogue
-from models import Bib, Item, Location, Outbox, db
-from models.ids import new_id
+
+# The library's modules are imported inside the functions: a parallel import's reading
+# process starts by importing this module (multiprocessing's spawn re-imports __main__),
+# and the app's own entry point imports little at the top, so neither should this.
 
 CLOCK = FixedClock()
 WORDS = (
@@ -125,6 +123,11 @@ def bench_import(records: int, flavour: str) -> None:
 
     from pymarc import MARCReader
 
+    from countylib.library import initialize_library, open_db
+    from countylib.marc_import import import_marc_file
+    from countylib.pinyin import pinyin_text
+    from models import Bib, Item, Outbox, db
+
     folder = Path(tempfile.gettempdir()) / "countylib-bench"
     folder.mkdir(exist_ok=True)
     marc_file = generate_file(folder / f"marc-{flavour}-{records}.mrc", records, flavour)
@@ -186,6 +189,11 @@ def bench_import(records: int, flavour: str) -> None:
 
 def _own_search_db(path: Path, bibs: int, seed: int = 11) -> Path:
     """``bibs`` bibs, 1.5 copies each: 80% on shelf, 15% on loan, 5% in transit."""
+    from countylib.library import initialize_library, open_db
+    from countylib.pinyin import pinyin_text
+    from models import Location
+    from models.ids import new_id
+
     if path.exists():
         return path
     building = path.with_suffix(".building")
@@ -241,6 +249,10 @@ def _search_db(bibs: int) -> Path:
 
 
 def bench_search(bibs: int, samples: int) -> None:
+    from countylib.library import make_context, open_db
+    from countylib.search import search_catalogue
+    from models import Bib, db
+
     path = _search_db(bibs)
     database = open_db(path)
     make_context(database, CLOCK)

@@ -2,7 +2,7 @@
 
 MARC fields carry ISBNs with qualifiers ("0415212723 (pbk.) :"), hyphens, or not at all
 valid; a scanned or typed ISBN may be 10 or 13 digits, hyphenated or not. Everything that
-compares ISBNs goes through ``normalize`` so 7-5037-1744-0 and 9787503717448 are one book.
+compares ISBNs goes through ``normalize`` so 7-5037-1744-0 and 9787503717444 are one book.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _SHAPE = re.compile(r"^(?:ISBN[:：]?\s*)?[\d\s-]{9,17}[\dXx]$", re.I)
 
 
 def _isbn13_check(first12: str) -> str:
-    return str((10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12)) % 10) % 10)
+    return str((10 - (sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))) % 10) % 10)
 
 
 def _fast(compact: str) -> str | None:

@@ -32,7 +32,7 @@ from countylib.marc import (
     Skipped,
     check_options,
 )
-from countylib.marc_reader import COLUMNS, Reader, prepared
+from countylib.marc_reader import COLUMNS, Prepared, Reader, prepared
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
 from models import Bib, Item, Location
@@ -131,7 +131,7 @@ def import_marc_file(
     report = ImportReport(str(path))
     total = path.stat().st_size
     places = _Places.load(ctx)
-    batch: list[tuple[MarcRecord, BibFields]] = []
+    batch: list[Prepared] = []
     if parallel is None:
         parallel = total >= PARALLEL_FROM_BYTES and (os.cpu_count() or 1) > 1
     reader = Reader(path, flavour, encoding) if parallel else None
@@ -308,22 +308,22 @@ def _is_local_record(row: dict) -> bool:
 
 @service(LIBRARIAN)
 def _import_batch(
-    ctx: ServiceContext, batch: list[tuple[MarcRecord, BibFields]], places: _Places, seen: _Seen, report: ImportReport
+    ctx: ServiceContext, batch: list[Prepared], places: _Places, seen: _Seen, report: ImportReport
 ) -> None:
     now = ctx.clock.utcnow()
     stamp = str(now)
-    control_numbers = sorted({f.control_number for _, f in batch if f.control_number})
+    control_numbers = sorted({f.control_number for _, f, _ in batch if f.control_number})
     by_cn: dict[str, dict] = {}
     for row in _bib_select("control_number", control_numbers) if control_numbers else []:
         by_cn.setdefault(row["control_number"], row)
-    isbns = sorted({f.isbn for _, f in batch if f.isbn and f.control_number not in by_cn})
+    isbns = sorted({f.isbn for _, f, _ in batch if f.isbn and f.control_number not in by_cn})
     by_isbn: dict[str, list[dict]] = {}
     for row in _bib_select("isbn", isbns) if isbns else []:
         by_isbn.setdefault(row["isbn"], []).append(row)
 
     checked = {r["id"] for r in by_cn.values()} | {r["id"] for rs in by_isbn.values() for r in rs}
     touched = seen.earlier(sorted(checked))
-    barcodes = sorted({h.barcode for _, f in batch for h in f.holdings})
+    barcodes = sorted({h.barcode for _, f, _ in batch for h in f.holdings})
     present = dict(_rows("SELECT barcode, bib_id FROM item WHERE barcode IN ({marks})", barcodes)) if barcodes else {}
     inserts: list[tuple] = []
     updates: list[tuple] = []
@@ -333,7 +333,7 @@ def _import_batch(
     fresh: dict[str, int] = {}
     ids = _Ids(len(batch))
 
-    for record, fields in batch:
+    for record, fields, pinyin in batch:
         row = _match(fields, by_cn, by_isbn)
         if row is not None and row["id"] not in checked:
             checked.add(row["id"])
@@ -352,7 +352,8 @@ def _import_batch(
         if row is None:
             row = {"id": ids.take(), **fields.columns(), "marc": record.raw, "marc_format": record.flavour}
             inserts.append(
-                (*(row[c] for c in ("id", *COLUMNS)), record.raw, record.flavour, pinyin_text(fields.title, fields.author), stamp, stamp)
+                (*(row[c] for c in ("id", *COLUMNS)), record.raw, record.flavour,
+                 pinyin if pinyin is not None else pinyin_text(fields.title, fields.author), stamp, stamp)
             )
             counts["added"] += 1
             events.append(("bib.upserted", {"bib": _bib_payload(row)}))
@@ -361,7 +362,8 @@ def _import_batch(
             if all(merged[c] == row[c] for c in COLUMNS) and bytes(row["marc"] or b"") == record.raw and row["marc_format"] == record.flavour:
                 counts["unchanged"] += 1
             else:
-                pinyin = pinyin_text(merged["title"], merged["author"])
+                if pinyin is None or (merged["title"], merged["author"]) != (fields.title, fields.author):
+                    pinyin = pinyin_text(merged["title"], merged["author"])
                 updates.append((*(merged[c] for c in COLUMNS), record.raw, record.flavour, pinyin, stamp, row["id"]))
                 row.update(merged, marc=record.raw, marc_format=record.flavour)
                 counts["updated"] += 1

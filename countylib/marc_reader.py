@@ -10,7 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +28,7 @@ from countylib.marc import (
     read_marc,
     record_kind_problem,
 )
+from countylib.pinyin import load_tables, pinyin_text
 
 WORKER_BATCH = 500  # records per hand-over from the reading process
 QUEUED_BATCHES = 8
@@ -34,8 +36,18 @@ QUEUED_BATCHES = 8
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
 
 
-def prepared(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
-    """Each record of the file mapped to catalogue columns, or why it cannot be imported."""
+# The record, its columns, and the pinyin of its title and author (None: spell it when writing).
+Prepared = tuple[MarcRecord, BibFields, str | None]
+
+
+def prepared(
+    stream: BinaryIO, flavour: str, encoding: str, spell: Callable[[], bool] = lambda: True
+) -> Iterator[Skipped | Prepared]:
+    """Each record of the file mapped to catalogue columns, or why it cannot be imported.
+
+    The pinyin is spelt here, while ``spell()`` says so, rather than when the record is
+    written: in a parallel import this runs in the reading process, so the two share the work.
+    """
     for entry in read_marc(stream, flavour=flavour, encoding=encoding, tags=MAPPED_TAGS):
         if isinstance(entry, Skipped):
             yield entry
@@ -47,7 +59,7 @@ def prepared(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Skipped 
         if problem is not None:
             yield Skipped(entry.position, entry.offset, entry.line, problem.msgid, tuple(problem.params.items()))
             continue
-        yield entry, fields
+        yield entry, fields, pinyin_text(fields.title, fields.author) if spell() else None
 
 
 class Reader:
@@ -81,7 +93,7 @@ class Reader:
         self.queue.close()
         self.queue.cancel_join_thread()
 
-    def entries(self) -> Iterator[Skipped | tuple[MarcRecord, BibFields]]:
+    def entries(self) -> Iterator[Skipped | Prepared]:
         while True:
             try:
                 message = self.queue.get(timeout=1)
@@ -103,21 +115,22 @@ class Reader:
 
 # Records travel between the processes as plain tuples: pickling them is a sixth of the
 # cost of pickling the dataclasses. Only what the import writes travels, not the fields.
-_Wire = tuple[tuple[str, str, str, bytes, int, int, int], tuple, list[tuple[str, str, tuple[str, ...], int]]]
+_Wire = tuple[tuple[str, str, str, bytes, int, int, int], tuple, list[tuple[str, str, tuple[str, ...], int]], str]
 
 
-def _to_wire(record: MarcRecord, fields: BibFields) -> _Wire:
+def _to_wire(record: MarcRecord, fields: BibFields, pinyin: str) -> _Wire:
     return (
         (record.leader, record.flavour, record.encoding, record.raw, record.position, record.offset, record.line),
         tuple(getattr(fields, column) for column in COLUMNS),
         [(h.barcode, h.call_number, h.places, h.price_cents) for h in fields.holdings],
+        pinyin,
     )
 
 
-def _from_wire(wire: _Wire) -> tuple[MarcRecord, BibFields]:
-    (leader, flavour, encoding, raw, position, offset, line), columns, holdings = wire
+def _from_wire(wire: _Wire) -> Prepared:
+    (leader, flavour, encoding, raw, position, offset, line), columns, holdings, pinyin = wire
     fields = BibFields(*columns, holdings=[Holding(*h) for h in holdings])
-    return MarcRecord(leader, [], flavour, encoding, raw, position, offset, line), fields
+    return MarcRecord(leader, [], flavour, encoding, raw, position, offset, line), fields, pinyin
 
 
 def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing.Queue, parent: int) -> None:
@@ -130,10 +143,14 @@ def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing
                 if os.getppid() != parent:  # the import's process is gone: nobody will read this
                     raise SystemExit(1) from None
 
+    # The pinyin tables take a third of a second to load. The first records go to the
+    # writing process unspelt while they load, so it has work from the start; it spells those.
+    tables = threading.Event()
+    threading.Thread(target=lambda: (load_tables(), tables.set()), daemon=True, name="pinyin-tables").start()
     try:
         with open(path, "rb") as stream:
             batch: list = []
-            for entry in prepared(stream, flavour, encoding):
+            for entry in prepared(stream, flavour, encoding, tables.is_set):
                 if isinstance(entry, Skipped):
                     batch.append(entry)
                 else:
