@@ -7,6 +7,7 @@ imports only the MARC reader, so that process starts quickly.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import queue
@@ -22,15 +23,19 @@ from countylib.marc import (
     BadRecord,
     BibFields,
     Holding,
+    MAX_RECORD,
+    RECORD_END,
     MarcRecord,
     Skipped,
     map_record,
     read_marc,
     record_kind_problem,
+    sniff_xml,
 )
 from countylib.pinyin import load_tables, pinyin_text
 
 WORKER_BATCH = 500  # records per hand-over from the reading process
+HEAD_START = 1 << 20  # about 2,000 records: what the writing process reads itself while the other one starts
 QUEUED_BATCHES = 8
 # The catalogue columns in BibFields' order, as they travel.
 COLUMNS = ("control_number", "title", "author", "publisher", "year", "isbn", "clc_class", "call_number", "price_cents")
@@ -62,18 +67,38 @@ def prepared(
         yield entry, fields, pinyin_text(fields.title, fields.author) if spell() else None
 
 
+def split_point(stream: BinaryIO) -> int:
+    """Where the second process takes over: the end of the record that crosses
+    ``HEAD_START``, or 0 (all of it) for MARCXML or a file without a record end there.
+
+    Cutting just after a record terminator gives the records a reader of the whole file
+    would see, since it splits the file on those terminators too.
+    """
+    at = stream.tell()
+    try:
+        if sniff_xml(stream.read(64)):
+            return 0
+        stream.seek(HEAD_START)
+        end = stream.read(MAX_RECORD).find(RECORD_END)
+        return HEAD_START + end + 1 if end >= 0 else 0
+    finally:
+        stream.seek(at)
+
+
 class Reader:
     """``prepared`` run in a second process, handing over batches of records through a
     bounded queue, so reading and mapping (half an import's work) overlap with writing.
 
-    The worker only reads the file; every write stays in this process, one transaction a
-    batch as before. Records come back in file order with their positions. The queue holds
-    a few batches at most, so memory stays flat. The worker stops when told to, when the
-    import leaves early, or when this process is gone.
+    The worker only reads the file, from byte ``start`` on (the records before it are
+    this process's while the worker starts up); every write stays in this process, one
+    transaction a batch as before. Records come back in file order, with their offsets in
+    the file; their positions count from ``start``. The queue holds a few batches at most,
+    so memory stays flat. The worker stops when told to, when the import leaves early, or
+    when this process is gone.
     """
 
-    def __init__(self, path: Path, flavour: str, encoding: str) -> None:
-        self.args = (str(path), flavour, encoding)
+    def __init__(self, path: Path, flavour: str, encoding: str, start: int = 0) -> None:
+        self.args = (str(path), flavour, encoding, start)
         self.bytes_done = 0
 
     def __enter__(self) -> Reader:
@@ -93,7 +118,8 @@ class Reader:
         self.queue.close()
         self.queue.cancel_join_thread()
 
-    def entries(self) -> Iterator[Skipped | Prepared]:
+    def entries(self, records_before: int = 0) -> Iterator[Skipped | Prepared]:
+        """The worker's records, numbered after the ``records_before`` read in this process."""
         while True:
             try:
                 message = self.queue.get(timeout=1)
@@ -110,7 +136,10 @@ class Reader:
             if kind == "end":
                 return
             for entry in payload:
-                yield entry if isinstance(entry, Skipped) else _from_wire(entry)
+                if isinstance(entry, Skipped):
+                    yield dataclasses.replace(entry, position=entry.position + records_before)
+                else:
+                    yield _from_wire(entry, records_before)
 
 
 # Records travel between the processes as plain tuples: pickling them is a sixth of the
@@ -118,22 +147,22 @@ class Reader:
 _Wire = tuple[tuple[str, str, str, bytes, int, int, int], tuple, list[tuple[str, str, tuple[str, ...], int]], str]
 
 
-def _to_wire(record: MarcRecord, fields: BibFields, pinyin: str) -> _Wire:
+def _to_wire(record: MarcRecord, fields: BibFields, pinyin: str | None, start: int) -> _Wire:
     return (
-        (record.leader, record.flavour, record.encoding, record.raw, record.position, record.offset, record.line),
+        (record.leader, record.flavour, record.encoding, record.raw, record.position, start + record.offset, record.line),
         tuple(getattr(fields, column) for column in COLUMNS),
         [(h.barcode, h.call_number, h.places, h.price_cents) for h in fields.holdings],
         pinyin,
     )
 
 
-def _from_wire(wire: _Wire) -> Prepared:
+def _from_wire(wire: _Wire, records_before: int) -> Prepared:
     (leader, flavour, encoding, raw, position, offset, line), columns, holdings, pinyin = wire
     fields = BibFields(*columns, holdings=[Holding(*h) for h in holdings])
-    return MarcRecord(leader, [], flavour, encoding, raw, position, offset, line), fields, pinyin
+    return MarcRecord(leader, [], flavour, encoding, raw, records_before + position, offset, line), fields, pinyin
 
 
-def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing.Queue, parent: int) -> None:
+def _read_in_worker(path: str, flavour: str, encoding: str, start: int, out: multiprocessing.Queue, parent: int) -> None:
     def send(message: tuple) -> None:
         while True:
             try:
@@ -149,12 +178,13 @@ def _read_in_worker(path: str, flavour: str, encoding: str, out: multiprocessing
     threading.Thread(target=lambda: (load_tables(), tables.set()), daemon=True, name="pinyin-tables").start()
     try:
         with open(path, "rb") as stream:
+            stream.seek(start)
             batch: list = []
             for entry in prepared(stream, flavour, encoding, tables.is_set):
                 if isinstance(entry, Skipped):
-                    batch.append(entry)
+                    batch.append(dataclasses.replace(entry, offset=start + entry.offset) if start else entry)
                 else:
-                    batch.append(_to_wire(*entry))
+                    batch.append(_to_wire(*entry, start))
                 if len(batch) >= WORKER_BATCH:
                     send(("batch", batch, stream.tell()))
                     batch = []

@@ -12,7 +12,9 @@ from countylib.errors import PermissionDenied, ValidationError
 from countylib.library import initialize_library, open_db
 from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
 from countylib.marc_export import export_marc_file
+from countylib import marc_reader
 from countylib.marc_import import import_marc_file
+from countylib.marc_reader import split_point
 from models import Bib, Item, Location, Outbox
 from tests.conftest import ADMIN_PASSWORD, fixtures_dir
 
@@ -244,8 +246,13 @@ def _catalogue() -> tuple[list, list, list]:
     return bibs, items, events
 
 
-def test_reading_in_a_second_process_imports_the_same_as_in_one(library, tmp_path, clock):
+@pytest.mark.parametrize("head_start", [None, 1000], ids=["all-in-the-worker", "head-read-here"])
+def test_reading_in_a_second_process_imports_the_same_as_in_one(library, tmp_path, clock, monkeypatch, head_start):
+    if head_start is not None:  # this process reads the first records itself: the split lands before record 7
+        monkeypatch.setattr(marc_reader, "HEAD_START", head_start)
     path, broken = _mixed_file(tmp_path / "mixed.mrc", 1200)  # more than one hand-over between the processes
+    with open(path, "rb") as stream:
+        assert (split_point(stream) > 0) == (head_start is not None)
     steps = []
     serial = import_marc_file(library, path, batch_size=250, parallel=False, progress=steps.append)
     assert [s.position for s in serial.skipped] == broken
