@@ -45,6 +45,9 @@ WORDS = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建文辉力斌宇浩凯婷雪琳晨欣怡轩涵诺然"
 PUBLISHERS = ("人民文学出版社", "中华书局", "商务印书馆", "科学出版社", "高等教育出版社", "作家出版社", "江苏人民出版社")
+# Two-character words a reader may well ask for that the generated catalogue does not hold.
+NOT_HELD = ("鲁迅", "茅盾", "巴金", "老舍", "冰心", "莫言", "余华", "路遥", "围城", "边城", "呐喊", "骆驼", "平凡", "活着")
+SHORT = ("two characters", "two characters, not held", "one character", "two initials")
 CLASSES = ("I247.5", "I267", "K20", "F124", "G250.76", "TP311.1", "D668", "R161", "J292", "O13", "S5", "X321")
 
 
@@ -282,12 +285,16 @@ def bench_search(bibs: int, samples: int) -> None:
         "ISBN-13": lambda r: r[2],
         "ISBN-10, hyphenated": lambda r: isbn10(r[2]),
         "call number": lambda r: r[3],
-        "one or two characters": lambda r: part(r[0], 2),
+        "two characters": lambda r: part(r[0], 2),
+        "two characters, not held": lambda r: rng.choice(NOT_HELD),
+        "one character": lambda r: part(r[0], 1),
+        "two initials": lambda r: r[4].split()[1][:2],
     }
     search_catalogue("红楼")  # load the pinyin tables once, as the app's first short search does
     print(f"\nCatalogue search over {total:,} bibs ({path.name}), {len(sample)} queries per kind, 20 results a page")
     print(f"{'kind':<30}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'hits/q':>8}")
     everything: list[float] = []
+    short: list[float] = []
     for kind, make in kinds.items():
         times, hits = [], 0
         for row in sample:
@@ -297,13 +304,15 @@ def bench_search(bibs: int, samples: int) -> None:
             times.append((time.perf_counter() - started) * 1000)
             hits += len(page.hits)
         times.sort()
-        if kind != "one or two characters":
-            everything += times
+        everything += times
+        if kind in SHORT:
+            short += times
         p95 = times[int(len(times) * 0.95) - 1]
         print(f"{kind:<30}{statistics.median(times):>9.1f}{p95:>9.1f}{times[-1]:>9.1f}{hits / len(sample):>8.1f}")
-    everything.sort()
-    print(f"{'all kinds of 3+ characters':<30}{statistics.median(everything):>9.1f}"
-          f"{everything[int(len(everything) * 0.95) - 1]:>9.1f}{everything[-1]:>9.1f}   target p95 ≤ 50 ms")
+    for label, times in (("one or two characters", short), ("every kind", everything)):
+        times.sort()
+        print(f"{label:<30}{statistics.median(times):>9.1f}{times[int(len(times) * 0.95) - 1]:>9.1f}{times[-1]:>9.1f}"
+              + ("   target p95 ≤ 50 ms" if times is everything else ""))
     db.close()
 
 

@@ -217,7 +217,8 @@ def _by_han_pinyin(terms: list[str], spelt: list[list[str]], limit: int, offset:
     """One or two Han characters: too short for trigrams, but their pinyin is not.
 
     路遥 is looked for as "luyao" in the pinyin column (every reading of a polyphone), and
-    the rows found are then checked for the characters themselves.
+    the rows found are then checked for the characters themselves, before the candidates
+    are cut off: otherwise a catalogue with thousands of 鹿瑶 would hide its 路遥.
     """
     match = " AND ".join("pinyin : (" + " OR ".join(_fts_phrase(s) for s in spellings) + ")" for spellings in spelt)
     params: dict[str, object] = {"match": match, "limit": limit, "offset": offset}
@@ -226,11 +227,12 @@ def _by_han_pinyin(terms: list[str], spelt: list[list[str]], limit: int, offset:
         params[f"t{n}"] = term
         checks.append(f" AND (instr(b.title, :t{n}) OR instr(b.author, :t{n}))")
     sql = f"""
-        WITH candidates AS (SELECT rowid FROM bib_fts WHERE bib_fts MATCH :match LIMIT {CANDIDATES})
+        WITH candidates AS (
+            SELECT b.rowid AS rowid FROM bib_fts f JOIN bib b ON b.rowid = f.rowid
+            WHERE bib_fts MATCH :match {"".join(checks)} LIMIT {CANDIDATES})
         SELECT {_BIB_COLUMNS},
             CASE WHEN b.title = :t0 OR b.author = :t0 THEN 0 WHEN instr(b.title, :t0) = 1 THEN 1 ELSE 2 END AS score
         FROM candidates c JOIN bib b ON b.rowid = c.rowid
-        WHERE 1 {"".join(checks)}
         ORDER BY score, length(b.title), b.title LIMIT :limit OFFSET :offset"""
     return db.execute_sql(sql, params).fetchall()
 

@@ -150,3 +150,15 @@ def test_record_view_shows_marc_fields_and_copies(catalogue):
     shown = record_view(brief.id)
     assert not shown.from_raw and any(line.startswith("245 10 $a乡土中国") for line in shown.marc_lines)
     assert record_view("no-such-id") is None
+
+
+def test_two_characters_are_found_among_many_that_sound_the_same(catalogue, monkeypatch):
+    # 鹿瑶 and 路遥 are both "luyao": the pinyin index finds every one, the characters decide.
+    with catalogue.db.atomic():
+        for n in range(12):
+            Bib.create(title=f"鹿瑶传{n}", author="佚名", pinyin=pinyin_text(f"鹿瑶传{n}", "佚名"))
+        Bib.create(title="路遥文集", author="路遥", pinyin=pinyin_text("路遥文集", "路遥"))
+    monkeypatch.setattr("countylib.search.CANDIDATES", 5)
+    page = search_catalogue("路遥")
+    assert page.kind == "short" and [h.title for h in page.hits] == ["路遥文集"]
+    assert titles("鹿瑶") and all(t.startswith("鹿瑶传") for t in titles("鹿瑶"))
