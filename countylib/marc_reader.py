@@ -7,10 +7,12 @@ imports only the MARC reader, so that process starts quickly.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -104,11 +106,12 @@ class Reader:
     def __enter__(self) -> Reader:
         # spawn, not fork: the app has threads (and a database connection) a fork would copy.
         context = multiprocessing.get_context("spawn")
-        self.queue = context.Queue(maxsize=QUEUED_BATCHES)
-        self.worker = context.Process(
-            target=_read_in_worker, args=(*self.args, self.queue, os.getpid()), daemon=True, name="marc-reader"
-        )
-        self.worker.start()
+        with _stderr_with_a_descriptor():
+            self.queue = context.Queue(maxsize=QUEUED_BATCHES)
+            self.worker = context.Process(
+                target=_read_in_worker, args=(*self.args, self.queue, os.getpid()), daemon=True, name="marc-reader"
+            )
+            self.worker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,6 +143,31 @@ class Reader:
                     yield dataclasses.replace(entry, position=entry.position + records_before)
                 else:
                     yield _from_wire(entry, records_before)
+
+
+@contextlib.contextmanager
+def _stderr_with_a_descriptor() -> Iterator[None]:
+    """Give sys.stderr a real file descriptor while the worker starts.
+
+    The first queue or process multiprocessing makes also starts its resource tracker,
+    which it hands sys.stderr's descriptor. Inside the app sys.stderr is Textual's print capture,
+    whose descriptor is -1, and the start fails ("bad value(s) in fds_to_keep"). The null
+    device stands in: the tracker only writes there to warn about leaked semaphores.
+    """
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        yield
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        sys.stderr = devnull
+        try:
+            yield
+        finally:
+            sys.stderr = saved
 
 
 # Records travel between the processes as plain tuples: pickling them is a sixth of the

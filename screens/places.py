@@ -240,7 +240,7 @@ class VanSchedulePane(Vertical):
         table = self.query_one("#van-table", DataTable)
         fill_table(
             table,
-            [_("Weekday"), _("Time"), _("Stop"), _("Route"), _("Code")],
+            [_("Weekday"), _("Time"), _("Van stop"), _("Route"), _("Code")],
             [(weekday_name(s.weekday), s.time_of_day, s.name, s.route, s.code) for s in stops],
         )
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from countylib import marc_reader
 from countylib.cli import main
 from countylib.errors import PermissionDenied, ValidationError
 from countylib.library import initialize_library, open_db
 from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
 from countylib.marc_export import export_marc_file
-from countylib import marc_reader
 from countylib.marc_import import import_marc_file
 from countylib.marc_reader import split_point
 from models import Bib, Item, Location, Outbox
@@ -275,6 +278,52 @@ def test_reading_in_a_second_process_imports_the_same_as_in_one(library, tmp_pat
     again = import_marc_file(other, path, parallel=True)
     assert (again.added, again.unchanged) == (0, 1197)
     assert not multiprocessing.active_children()
+
+
+def test_a_parallel_import_starts_where_stderr_has_no_file_descriptor(tmp_path):
+    """Inside the app sys.stderr is Textual's print capture, whose fileno() is -1; the
+    first process multiprocessing starts used to fail there ("bad value(s) in fds_to_keep").
+    A fresh interpreter, because multiprocessing starts its helper once per process."""
+    path, broken = _mixed_file(tmp_path / "mixed.mrc", 300)
+    script = tmp_path / "in_the_app.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            from countylib.library import initialize_library, open_db
+            from countylib.marc_import import import_marc_file
+
+            class PrintCapture:  # what Textual puts in sys.stderr while the app runs
+                def write(self, text):
+                    return len(text)
+
+                def flush(self):
+                    pass
+
+                def fileno(self):
+                    return -1
+
+            if __name__ == "__main__":
+                ctx = initialize_library(
+                    open_db(sys.argv[1]), library_name="某某县图书馆", branch_code="HX01", branch_name="城关分馆",
+                    admin_user="admin", password={ADMIN_PASSWORD!r},
+                )
+                sys.stderr = PrintCapture()
+                try:
+                    report = import_marc_file(ctx, sys.argv[2], parallel=True)
+                except Exception as exc:  # the capture swallows tracebacks: say it where the test reads
+                    print("failed:", repr(exc))
+                    raise SystemExit(1) from None
+                print(report.added, report.skipped_count)
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "app.db"), str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split() == [str(300 - len(broken)), str(len(broken))]
 
 
 def test_cancelling_a_parallel_import_keeps_whole_batches_and_stops_the_reader(library, tmp_path):
