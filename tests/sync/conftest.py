@@ -293,3 +293,12 @@ def make_branch(tmp_path):
     yield make
     if not db.is_closed():
         db.close()
+
+
+@pytest.fixture
+def two_branches(hub, make_branch) -> tuple[BranchDB, BranchDB]:
+    """HXA and HXB, both enrolled with the hub."""
+    a, b = make_branch("HXA"), make_branch("HXB")
+    a.enroll(hub)
+    b.enroll(hub)
+    return a, b

@@ -6,11 +6,8 @@ from models import Item, Loan, Outbox, Patron
 from tests.sync import desk
 
 
-def test_two_branches_converge(hub, make_branch):
-    a = make_branch("HXA")
-    b = make_branch("HXB")
-    a.enroll(hub)
-    b.enroll(hub)
+def test_two_branches_converge(hub, two_branches):
+    a, b = two_branches
     with a.use() as ctx:
         bib = desk.add_bib(ctx, "红楼梦", "曹雪芹")
         desk.add_item(ctx, bib, "A0001")

@@ -89,11 +89,8 @@ def test_two_offline_checkouts_same_item(hub, make_branch, first):
         assert Loan.get_by_id(early.id).checked_in_at is not None
 
 
-def test_duplicate_card_registration(hub, make_branch):
-    a = make_branch("HXA")
-    b = make_branch("HXB")
-    a.enroll(hub)
-    b.enroll(hub)
+def test_duplicate_card_registration(hub, two_branches):
+    a, b = two_branches
     with a.use() as ctx:
         first = desk.add_patron(ctx, "X0001", "张三")
     with b.use() as ctx:
@@ -114,11 +111,8 @@ def test_duplicate_card_registration(hub, make_branch):
             assert Conflict.select().where(Conflict.code == "DUPLICATE_CARD").count() == 1
 
 
-def test_same_id_number_at_two_branches(hub, make_branch):
-    a = make_branch("HXA")
-    b = make_branch("HXB")
-    a.enroll(hub)
-    b.enroll(hub)
+def test_same_id_number_at_two_branches(hub, two_branches):
+    a, b = two_branches
     with a.use() as ctx:
         desk.add_patron(ctx, "A0001", "赵敏", id_hash="h-123")
     with b.use() as ctx:

@@ -24,11 +24,8 @@ def _key() -> str:
     return Setting.get(Setting.key == HASH_KEY_SETTING).value
 
 
-def test_same_resident_id_registered_at_two_branches_is_flagged(hub, make_branch):
-    a = make_branch("HXA")
-    b = make_branch("HXB")
-    a.enroll(hub)
-    b.enroll(hub)
+def test_same_resident_id_registered_at_two_branches_is_flagged(hub, two_branches):
+    a, b = two_branches
     with a.use() as ctx:
         first = register(ctx, name="赵敏", id_number=NUMBER, phone="13811112222")
         key_a = _key()
