@@ -37,6 +37,7 @@ from countylib.marc_reader import COLUMNS, Prepared, Reader, prepared, split_poi
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
 from models import Bib, Item, Location
+from models.database import checkpoints_in_background
 from models.ids import new_ids
 
 BATCH_SIZE = 1000
@@ -154,6 +155,7 @@ def import_marc_file(
         if batch:
             _import_batch(ctx, batch, places, seen, report)
             batch.clear()
+            committed()
         if progress is not None:
             done = (reader.bytes_done or head) if reader is not None else stream.tell() if not stream.closed else total
             progress(
@@ -163,7 +165,13 @@ def import_marc_file(
             )
 
     seen = _Seen(ctx)
-    with stream, seen, _older_objects_left_alone(), reader or contextlib.nullcontext():
+    with (
+        stream,
+        seen,
+        _older_objects_left_alone(),
+        checkpoints_in_background(ctx.db) as committed,
+        reader or contextlib.nullcontext(),
+    ):
         for entry in entries():
             report.records += 1
             if isinstance(entry, Skipped):

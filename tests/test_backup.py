@@ -28,7 +28,7 @@ from countylib.integrity import check
 from countylib.library import make_context, open_db
 from countylib.roles import Actor
 from countylib.settings import change_setting
-from models import AuditLog, Loan, Outbox, Patron, SyncState
+from models import AuditLog, Outbox, Patron, SyncState
 from models.base import db
 from models.database import APPLICATION_ID, SCHEMA_VERSION
 from tests.circulation_helpers import make_item, make_patron

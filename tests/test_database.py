@@ -149,3 +149,52 @@ def test_checkpoints_can_leave_the_commit_path(library):
         rename_branch(library, f"分馆{n}")
     busy, frames, copied = checkpoint(library.db)
     assert busy == 0 and frames > 0 and copied == frames
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_long_write_hands_its_checkpoints_to_a_second_thread(library, db_path):
+    """In WAL mode only a checkpoint writes the database file itself, so its size tells
+    whether the second thread copied the WAL back while this one kept the commits."""
+    import threading
+
+    from models.database import checkpoints_in_background, hand_checkpoints_to_background
+
+    hand_checkpoints_to_background(library.db)
+    library.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    library.db.execute_sql("CREATE TABLE filler (text TEXT)")
+    library.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    size_before = db_path.stat().st_size
+    with checkpoints_in_background(library.db) as committed:
+        assert library.db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        with library.db.atomic():
+            library.db.execute_sql(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                "INSERT INTO filler SELECT hex(randomblob(500)) FROM n"
+            )
+        assert db_path.stat().st_size == size_before, "nothing but a checkpoint writes the file"
+        committed()
+        assert _wait_for(lambda: db_path.stat().st_size > size_before + 1_000_000)
+    assert "wal-checkpoint" not in {t.name for t in threading.enumerate()}
+    # The desk's own setting comes back: its commits still never checkpoint.
+    assert library.db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+
+
+def test_the_checkpoint_thread_stops_when_the_write_fails(library):
+    import threading
+
+    from models.database import checkpoints_in_background
+
+    with pytest.raises(ZeroDivisionError), checkpoints_in_background(library.db):
+        1 / 0  # noqa: B018
+    assert "wal-checkpoint" not in {t.name for t in threading.enumerate()}
+    assert library.db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000

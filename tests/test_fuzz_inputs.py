@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import itertools
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -32,7 +32,7 @@ def test_lending_keeps_every_invariant(library):
 
 
 def test_item_on_loan_without_a_loan(library):
-    item = make_item(library, "HX01B000777", status="on_loan")
+    make_item(library, "HX01B000777", status="on_loan")
     report = check()
     assert _kinds(report) == ["loans"]
     assert "HX01B000777 (0)" in report.problems[0].message

@@ -39,7 +39,6 @@ from sync.hub.storage import (
     PatronRow,
     Projection,
     get_meta,
-    hub_db,
     set_meta,
 )
 

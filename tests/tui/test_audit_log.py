@@ -6,7 +6,6 @@ from textual.widgets import DataTable, Input
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
-from countylib.roles import Actor
 from screens.audit_log import AuditLogScreen, ExportAuditDialog
 from tests.tui.pilot_helpers import screen_text, sign_in, type_into
 
