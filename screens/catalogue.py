@@ -9,6 +9,8 @@ screen.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
@@ -21,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
+from countylib.marc_import import ImportReport
 from countylib.search import PAGE, SearchPage, search_catalogue
 from screens.base import AreaScreen
 from screens.catalogue_dialogs import ExportDialog, ImportDialog, RecordDialog
@@ -64,6 +67,7 @@ class CatalogueScreen(AreaScreen):
         self.page_offset = 0
         self.page: SearchPage | None = None
         self.widths: list[int] = []
+        self.import_folder: Path | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="catalogue"):
@@ -207,12 +211,14 @@ class CatalogueScreen(AreaScreen):
         self.app.push_screen(BriefRecordScreen(self.ctx), saved)
 
     def action_import_marc(self) -> None:
-        def done(report: object) -> None:
+        def done(report: ImportReport | None) -> None:
             if report is not None:
+                # The next file most likely comes from the same folder (a USB stick, Downloads).
+                self.import_folder = Path(report.path).expanduser().resolve().parent
                 self.page_offset = 0
                 self.run_search(self.query_text, 0)
 
-        self.app.push_screen(ImportDialog(self.ctx), done)
+        self.app.push_screen(ImportDialog(self.ctx, self.import_folder), done)
 
     def action_export_marc(self) -> None:
         self.app.push_screen(ExportDialog(self.ctx))

@@ -116,8 +116,31 @@ class RecordDialog(_Dialog):
 class MarcFiles(DirectoryTree):
     """Folders and the files that may hold MARC records."""
 
+    @staticmethod
+    def shows(path: Path) -> bool:
+        return not path.name.startswith(".") and (path.is_dir() or path.suffix.lower() in MARC_SUFFIXES)
+
     def filter_paths(self, paths):
-        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in MARC_SUFFIXES)]
+        return [p for p in paths if self.shows(p)]
+
+
+def _folder_line(folder: Path) -> Text:
+    """The picker's folder, or why it shows nothing (a home folder may hold only hidden files)."""
+    try:
+        empty = not any(MarcFiles.shows(p) for p in folder.iterdir())
+    except OSError as exc:
+        return Text(
+            _("{folder} cannot be opened ({reason}).").format(folder=folder, reason=exc.strerror or exc),
+            style="bold red",
+        )
+    if empty:
+        return Text(
+            _("{folder} holds no folders or MARC files: go up a folder, or type a folder's path above.").format(
+                folder=folder
+            ),
+            style="bold yellow",
+        )
+    return Text(str(folder))
 
 
 class ImportDialog(_Dialog):
@@ -156,6 +179,9 @@ class ImportDialog(_Dialog):
                     [(_("Detect"), "auto"), ("UTF-8", "utf-8"), ("MARC-8", "marc8"), ("GB18030 / GBK", "gb18030")],
                     value="auto", allow_blank=False, id="import-encoding", compact=True,
                 )
+            with Horizontal(id="import-folder-row"):
+                yield Button("↑ " + _("Parent folder"), id="import-up", compact=True)
+                yield Static(_folder_line(self.start_folder), id="import-folder")
             yield MarcFiles(self.start_folder, id="import-files")
             yield ProgressBar(id="import-progress", show_eta=False)
             yield Static("", id="import-status")
@@ -175,6 +201,25 @@ class ImportDialog(_Dialog):
         self.query_one("#import-path", Input).value = str(event.path)
         self.query_one("#import-start", Button).focus()
 
+    def show_folder(self, folder: Path) -> None:
+        self.start_folder = folder  # where the picker opens again if the language changes
+        tree = self.query_one("#import-files", MarcFiles)
+        if Path(tree.path) != folder:
+            tree.path = folder
+        self.query_one("#import-folder", Static).update(_folder_line(folder))
+
+    @on(Button.Pressed, "#import-up")
+    def parent_folder(self) -> None:
+        folder = Path(self.query_one("#import-files", MarcFiles).path)
+        self.show_folder(folder.parent)
+
+    @on(Input.Changed, "#import-path")
+    def path_typed(self, event: Input.Changed) -> None:
+        # A folder typed (or pasted) above is opened below, to pick the file from.
+        text = event.value.strip()
+        if text and Path(text).expanduser().is_dir():
+            self.show_folder(Path(text).expanduser().resolve())
+
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import-start")
     def action_start(self) -> None:
@@ -184,6 +229,10 @@ class ImportDialog(_Dialog):
         if not text:
             self.say(_("Type or pick the file to import."), error=True)
             return
+        if Path(text).expanduser().is_dir():
+            self.say(_("{folder} is a folder: pick a MARC file in it below.").format(folder=text), warning=True)
+            self.query_one("#import-files", MarcFiles).focus()
+            return
         self.running = True
         self.cancel_requested.clear()
         self.report = None
@@ -192,6 +241,7 @@ class ImportDialog(_Dialog):
         bar.update(total=None, progress=0)
         self.query_one("#import-skipped").display = False
         self.query_one("#import-files").display = True
+        self.query_one("#import-folder-row").display = True
         self.query_one("#import-start", Button).disabled = True
         self.query_one("#import-close", Button).label = _("Stop")
         self.say(_("Reading {name}…").format(name=Path(text).name))
@@ -252,6 +302,7 @@ class ImportDialog(_Dialog):
         # The list of what was skipped takes the file picker's place.
         self.query_one("#import-skipped").display = bool(lines)
         self.query_one("#import-files").display = not lines
+        self.query_one("#import-folder-row").display = not lines
 
     def say(self, text: str, *, error: bool = False, warning: bool = False) -> None:
         style = "bold red" if error else "bold yellow" if warning else ""

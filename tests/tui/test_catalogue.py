@@ -161,6 +161,61 @@ async def test_import_can_be_stopped_and_bad_paths_are_told(stocked, db_path, tm
     assert Bib.select().count() == 2 + dialog.report.added
 
 
+async def test_the_file_picker_goes_up_opens_typed_folders_and_comes_back_where_the_last_file_was(
+    stocked, db_path, tmp_path
+):
+    records = tmp_path / "stick" / "records"
+    records.mkdir(parents=True)
+    marc_file(records / "delivery.mrc", [book(7, "西游记", "吴承恩", call="I242.4/7")])
+    (records / "notes.txt").write_text("not MARC")
+    hidden_only = tmp_path / "home"
+    hidden_only.mkdir()
+    (hidden_only / ".profile").write_text("")
+    app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalogue(pilot)
+        screen.import_folder = hidden_only
+        await pilot.press("f11")
+        await pilot.pause()
+        dialog = app.screen
+
+        def folder_line() -> str:
+            return str(dialog.query_one("#import-folder", Static).render())
+
+        assert "holds no folders or MARC files" in folder_line()
+        await pilot.click("#import-up")
+        await pilot.pause()
+        assert Path(dialog.query_one("#import-files").path) == tmp_path
+        assert folder_line() == str(tmp_path)
+
+        await type_into(pilot, "#import-path", str(records))
+        assert Path(dialog.query_one("#import-files").path) == records
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is a folder: pick a MARC file in it below" in str(dialog.query_one("#import-status", Static).render())
+        tree = dialog.query_one("#import-files")
+        assert tree.has_focus
+        for _ in range(50):  # the tree reads the folder in a worker of its own
+            await pilot.pause(0.02)
+            if tree.last_line >= 1:
+                break
+        assert [str(tree.get_node_at_line(n).label) for n in range(tree.last_line + 1)] == ["records", "delivery.mrc"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert dialog.query_one("#import-path").value == str(records / "delivery.mrc")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await wait_for(app, "marc-import")
+        await pilot.pause()
+        assert dialog.report is not None and dialog.report.added == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f11")
+        await pilot.pause()
+        assert Path(app.screen.query_one("#import-files").path) == records
+        assert str(app.screen.query_one("#import-folder", Static).render()) == str(records)
+
+
 async def test_the_catalogue_in_chinese(stocked, db_path):
     app = make_app(db_path, AppConfig(language="zh_CN", clock=FixedClock()))
     async with app.run_test(size=SIZE) as pilot:
