@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ from models import (
 )
 from models.base import PRAGMAS, db
 from models.catalogue import Bib
+
+log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x434C4942  # "CLIB"
 SCHEMA_VERSION = 3
@@ -288,7 +291,13 @@ def checkpoints_in_background(database: pw.SqliteDatabase = db) -> Iterator[Call
             while not done.is_set():
                 if wanted.wait(timeout=0.5):
                     wanted.clear()
-                    checkpoint(database)
+                    try:
+                        checkpoint(database)
+                    except pw.DatabaseError as exc:
+                        # The writer's own commits meet the same disk and say so in plain
+                        # words; here it is only logged, and the WAL waits for a later checkpoint.
+                        log.warning("background WAL checkpoint failed: %s", exc)
+                        return
 
     worker = threading.Thread(target=run, daemon=True, name="wal-checkpoint")
     worker.start()
