@@ -59,7 +59,35 @@ def available() -> bool:
 
 
 def is_encrypted(path: str | Path) -> bool:
-    """A file that exists, has content, and does not start with SQLite's plain header."""
+    """A file that exists, has content, and is not plain SQLite (so: encrypted, or not a database).
+
+    SQLite itself looks, through the driver this process's own connections use, rather than
+    an open() of the file: POSIX drops every lock a process holds on a file when the process
+    closes any descriptor of it, and SQLite only guards against that for its own descriptors.
+    A plain read here while the app has the file open would leave it unlocked; a command run
+    beside the app would then take itself for the file's last user and delete the WAL the app
+    still writes into (sqlite.org/howtocorrupt.html, section 2.2).
+    """
+    driver = sqlcipher if (sqlcipher is not None and _passphrase is not None) else sqlite3
+    try:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = driver.connect(uri, uri=True, timeout=5)
+    except (OSError, ValueError, *DB_ERRORS):
+        return _header_is_not_sqlite(path)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return False
+    except DB_ERRORS as exc:
+        if "not a database" in str(exc).lower():
+            return True
+        # Locked by another program past the wait, or a WAL file without the shared-memory
+        # file a read-only open needs (so no connection here has it open): look at the header.
+        return _header_is_not_sqlite(path)
+    finally:
+        conn.close()
+
+
+def _header_is_not_sqlite(path: str | Path) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from countylib import encryption
 from countylib.auth import create_staff
 from countylib.clock import FixedClock
 from countylib.context import ServiceContext
 from countylib.i18n import set_language
 from countylib.library import initialize_library, open_db
 from countylib.roles import Actor
+from models.base import db
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures"
@@ -22,12 +24,16 @@ ADMIN_PASSWORD = "admin123"
 
 @pytest.fixture(autouse=True)
 def _english_and_isolated_home(monkeypatch, tmp_path_factory):
-    """Tests read English messages and never touch a real data folder."""
+    """Tests read English messages and never touch a real data folder, and no test's
+    encryption session (a passphrase, the driver switch on ``db``) outlives it."""
     set_language("en")
     monkeypatch.setenv("LANGUAGE", "en")
     monkeypatch.setenv("COUNTYLIB_HOME", str(tmp_path_factory.mktemp("home")))
     yield
     set_language("en")
+    encryption.forget_passphrase()
+    for switch in ("_connect", "_countylib_encryption"):  # what encryption.install sets on the instance
+        vars(db).pop(switch, None)
 
 
 @pytest.fixture
