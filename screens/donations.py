@@ -446,6 +446,9 @@ class DonationsScreen(AreaScreen):
             add_book(self.ctx, self.donation, scan.value)
         except CountyLibError as exc:
             self._say(exc.message, error=True)
+            # Selected, so the next scan replaces it rather than joining it; a typed title
+            # can still be corrected.
+            scan.select_all()
             return
         scan.value = ""
         self._fill_lines(select=len(self.views))

@@ -150,6 +150,15 @@ async def test_bad_scans_and_finishing_too_early(branch, db_path):
         assert "978-7-02-000220-3 is not a valid ISBN: the check digit is wrong." in screen_text(pilot)
         assert app.screen.query_one("#scan", Input).value == "978-7-02-000220-3"  # kept to correct
         assert DonationLine.select().count() == 0
+        # The scanner's next code replaces it (selected), rather than joining it.
+        await pilot.press(*NEW_BOOKS[0][0], "enter")
+        await pilot.pause()
+        assert [line.isbn for line in DonationLine.select()] == [NEW_BOOKS[0][0]]
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        app.screen.query_one("#decline-reason", Select).value = "damaged"
+        await pilot.click("#decline-ok")
+        await pilot.pause()
         await scan(pilot, "红楼梦")
         await pilot.press("ctrl+g")
         await pilot.pause()
@@ -159,7 +168,7 @@ async def test_bad_scans_and_finishing_too_early(branch, db_path):
         app.screen.query_one("#forward-to", Select).value = "HX01-RP1"
         await pilot.click("#forward-ok")
         await pilot.pause()
-        assert lines_table(app).get_row_at(0)[5] == "forwarded → 幸福村阅读点"
+        assert lines_table(app).get_row_at(1)[5] == "forwarded → 幸福村阅读点"
 
 
 async def test_brief_record_form_refuses_bad_input(branch, db_path):
