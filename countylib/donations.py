@@ -384,6 +384,32 @@ def accepted_lines(donation: Donation) -> list[DonationLine]:
     )
 
 
+@dataclass(frozen=True)
+class OpenDonation:
+    """A donation at this branch whose box is not done: books wait for a decision, or none
+    was scanned yet (staff signed out, or the app closed, in the middle of the intake)."""
+
+    donation: Donation
+    waiting: int  # books without a decision
+    books: int
+
+
+def unfinished_donations(ctx: ServiceContext, donor: Donor | None = None) -> list[OpenDonation]:
+    """The branch's unfinished donations (of ``donor`` only, when given), oldest first."""
+    waiting = pw.fn.SUM(pw.Case(None, [(DonationLine.decision == "pending", 1)], 0))
+    query = (
+        Donation.select(Donation, pw.fn.COUNT(DonationLine.id).alias("books"), waiting.alias("waiting"))
+        .join(DonationLine, pw.JOIN.LEFT_OUTER)
+        .where(Donation.branch == ctx.branch)
+        .group_by(Donation.id)
+        .having((pw.fn.COUNT(DonationLine.id) == 0) | (waiting > 0))
+        .order_by(Donation.received_on, Donation.id)
+    )
+    if donor is not None:
+        query = query.where(Donation.donor == donor)
+    return [OpenDonation(d, int(d.waiting or 0), d.books) for d in query]
+
+
 def check_finished(donation: Donation) -> None:
     """A donation is finished when every book has its decision."""
     pending = DonationLine.select().where(

@@ -32,6 +32,7 @@ from countylib.donations import (
     DONOR_KINDS,
     HOW_RECEIVED,
     LineView,
+    OpenDonation,
     accession_line,
     accessioned_items,
     add_book,
@@ -46,6 +47,7 @@ from countylib.donations import (
     reason_text,
     receive_donation,
     register_donor,
+    unfinished_donations,
 )
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
@@ -240,6 +242,7 @@ class DonationsScreen(AreaScreen):
         with ContentSwitcher(initial=self._pane(), id="donation-panes"):
             with Vertical(id="donor-pane"):
                 yield Static(_("Donations: who is giving the books?"), classes="title")
+                yield Static("", id="open-donations")
                 with Horizontal(classes="row"):
                     yield Input(placeholder=_("Find a donor by name or phone"), id="donor-search")
                     yield Button(_("New donor"), id="new-donor")
@@ -281,6 +284,7 @@ class DonationsScreen(AreaScreen):
         lines = self.query_one("#lines", DataTable)
         lines.add_columns("#", _("ISBN"), _("Title"), _("Held (here)"), _("Record"), _("Decision"))
         self._fill_donors("")
+        self._show_unfinished()
         self._fill_lines()
         self._focus_pane()
 
@@ -297,7 +301,36 @@ class DonationsScreen(AreaScreen):
         if self.donor is None:
             return _("No donor chosen yet: pick one in the list (Enter) or add a new donor.")
         kind = _(DONOR_KINDS[self.donor.kind])
-        return _("Donor: {name} ({kind}) {phone}").format(name=self.donor.name, kind=kind, phone=self.donor.phone)
+        text = _("Donor: {name} ({kind}) {phone}").format(name=self.donor.name, kind=kind, phone=self.donor.phone)
+        unfinished = unfinished_donations(self.ctx, self.donor)
+        if unfinished:
+            text += "\n" + _("Their donation of {date} is not finished ({waiting}): Start intake goes on with it.").format(
+                date=format_date(unfinished[0].donation.received_on), waiting=self._waiting_text(unfinished[0])
+            )
+        return text
+
+    @staticmethod
+    def _waiting_text(open_donation: OpenDonation) -> str:
+        if not open_donation.books:
+            return _("no book scanned yet")
+        return _("{waiting} of {books} books waiting for a decision").format(
+            waiting=open_donation.waiting, books=open_donation.books
+        )
+
+    def _show_unfinished(self) -> None:
+        """Boxes left half done (signed out, or the app closed, in the middle) stay in view."""
+        unfinished = unfinished_donations(self.ctx)
+        text = ""
+        if unfinished:
+            text = _("Not finished yet: {donations}. Pick the donor to go on.").format(
+                donations="; ".join(
+                    f"{o.donation.donor.name} {format_date(o.donation.received_on)} ({self._waiting_text(o)})"
+                    for o in unfinished
+                )
+            )
+        shown = self.query_one("#open-donations", Static)
+        shown.update(text)
+        shown.display = bool(text)
 
     def _fill_donors(self, query: str) -> None:
         table = self.query_one("#donor-table", DataTable)
@@ -353,6 +386,14 @@ class DonationsScreen(AreaScreen):
         if self.donor is None:
             error.update(_("Choose the donor first."))
             self.app.bell()
+            return
+        unfinished = unfinished_donations(self.ctx, self.donor)
+        if unfinished:
+            self.donation = unfinished[0].donation
+            self.query_one("#intake-header", Static).update(self._donation_text())
+            self._fill_lines()
+            self._focus_pane()
+            self._say(_("Going on with the donation of {date}.").format(date=format_date(self.donation.received_on)))
             return
         try:
             self.donation = receive_donation(
@@ -613,6 +654,7 @@ class DonationsScreen(AreaScreen):
     def next_donation(self) -> None:
         self.donor, self.donation, self.views, self.printed = None, None, [], []
         self.query_one("#donor-chosen", Static).update(self._donor_text())
+        self._show_unfinished()
         self.query_one("#donor-search", Input).value = ""
         self.query_one("#donation-notes", Input).value = ""
         self._fill_lines()

@@ -13,7 +13,7 @@ from countylib.callnumbers import reserve_block
 from countylib.cataloguing import create_brief_record
 from countylib.clock import FixedClock
 from countylib.paths import data_dir
-from models import Bib, DonationLine, Donor, Item, Location
+from models import Bib, Donation, DonationLine, Donor, Item, Location
 from screens.brief_record import BriefRecordScreen
 from screens.donations import DeclineScreen, DonationsScreen, NewDonorScreen
 from tests.tui.pilot_helpers import screen_text, sign_in, type_into
@@ -275,3 +275,42 @@ async def test_two_copies_of_a_new_book_need_one_brief_record(branch, db_path):
         assert [lines_table(app).get_row_at(i)[5] for i in (0, 1)] == [
             "accessioned HX0100000003", "accessioned HX0100000004"]
     assert Bib.select().where(Bib.isbn == isbn).count() == 1
+
+
+async def test_a_box_left_half_done_is_taken_up_again_after_signing_out(branch, db_path):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await open_intake(pilot)
+        await scan(pilot, NEW_BOOKS[0][0])
+        await scan(pilot, EXISTING)
+        await pilot.press("ctrl+o")  # signed out in the middle of the box
+        await pilot.pause()
+        await sign_in(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert "Not finished yet: 张三" in text and "(2 of 2 books waiting for a decision)" in text
+        await type_into(pilot, "#donor-search", "张三")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is not finished (2 of 2 books waiting for a decision): Start intake goes on with it." in screen_text(pilot)
+        await pilot.click("#start-intake")
+        await pilot.pause()
+        assert "Going on with the donation of" in screen_text(pilot)
+        assert [lines_table(app).get_row_at(n)[1] for n in range(2)] == ["978-7-5063-6543-7", "978-7-02-000220-7"]
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        app.screen.query_one("#decline-reason", Select).value = "duplicate"
+        await pilot.click("#decline-ok")
+        await pilot.pause()
+        await pilot.press("down", "ctrl+d")
+        await pilot.pause()
+        app.screen.query_one("#decline-reason", Select).value = "duplicate"
+        await pilot.click("#decline-ok")
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+    assert Donor.select().count() == 1 and DonationLine.select().count() == 2
+    assert {line.decision for line in DonationLine.select()} == {"declined"}
+    assert Donation.select().count() == 1
