@@ -34,7 +34,7 @@ from countylib.marc import (
     with_copies,
 )
 from countylib.roles import LIBRARIAN
-from models import Bib, Item, Location
+from models import Bib, Branch, Item, Location
 
 BATCH = 500
 GONE = ("lost", "withdrawn")
@@ -71,21 +71,25 @@ def _columns(bib: Bib) -> BibFields:
     )
 
 
-def _copies_of(bib: Bib) -> list[CopyOut]:
+def _copies_of(bib: Bib, branch: Branch | None) -> list[CopyOut]:
+    """The record's copies (at ``branch``'s places only, when given: other branches' copies
+    reach this database by sync, and they send their own)."""
     query = (
         Item.select(Item.barcode, Item.call_number, Item.price_cents, Location.code)
         .join(Location, on=Item.home_location == Location.id)
         .where((Item.bib == bib) & Item.status.not_in(GONE))
         .order_by(Item.barcode)
     )
+    if branch is not None:
+        query = query.where(Location.branch == branch)
     return [CopyOut(barcode, call, location, price) for barcode, call, price, location in query.tuples()]
 
 
 def record_for_export(
-    bib: Bib, flavour: str, *, include_copies: bool = True, library_code: str = ""
+    bib: Bib, flavour: str, *, include_copies: bool = True, library_code: str = "", branch: Branch | None = None
 ) -> MarcRecord:
     """The record to send for ``bib``: as received when still true, else from the columns."""
-    copies = _copies_of(bib) if include_copies else []
+    copies = _copies_of(bib, branch) if include_copies else []
     columns = _columns(bib)
     if bib.marc and bib.marc_format == flavour:
         try:
@@ -101,13 +105,17 @@ def record_for_export(
     return build_record(columns, flavour, library_code=library_code, stamp=stamp, copies=copies)
 
 
-def _chosen(since: dt.date | None, clock) -> pw.ModelSelect:
+def _chosen(since: dt.date | None, clock, branch: Branch) -> pw.ModelSelect:
     query = Bib.select().order_by(Bib.created_at, Bib.id)
     if since is None:
         return query
     # ``since`` is a local date: from its midnight in the library's time zone, in UTC.
     start = dt.datetime.combine(since, dt.time(), tzinfo=clock.timezone).astimezone(dt.UTC).replace(tzinfo=None)
-    accessioned = Item.select(Item.bib).where(Item.accessioned_at >= start)
+    accessioned = (
+        Item.select(Item.bib)
+        .join(Location, on=Item.home_location == Location.id)
+        .where((Item.accessioned_at >= start) & (Location.branch == branch))
+    )
     return query.where((Bib.updated_at >= start) | Bib.id.in_(accessioned))
 
 
@@ -124,9 +132,9 @@ def export_marc_file(
     partial = path.with_name(path.name + ".part")
     try:
         with open(partial, "wb") as out:
-            for bib in _chosen(since, ctx.clock).iterator():
+            for bib in _chosen(since, ctx.clock, ctx.branch).iterator():
                 try:
-                    record = record_for_export(bib, flavour, library_code=ctx.branch.code)
+                    record = record_for_export(bib, flavour, library_code=ctx.branch.code, branch=ctx.branch)
                 except BadRecord as exc:
                     report.problems.append((bib.title, exc.message))
                     continue

@@ -18,6 +18,7 @@ import contextlib
 import gc
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -348,6 +349,7 @@ def _import_batch(
     present = dict(_rows("SELECT barcode, bib_id FROM item WHERE barcode IN ({marks})", barcodes)) if barcodes else {}
     inserts: list[tuple] = []
     updates: list[tuple] = []
+    same_columns: list[tuple] = []
     items: list[tuple] = []
     events: list[tuple[str, dict]] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -355,7 +357,18 @@ def _import_batch(
     ids = _Ids(len(batch))
 
     for record, fields, pinyin in batch:
-        row = _match(fields, by_cn, by_isbn)
+        row, other_book = _match(fields, by_cn, by_isbn)
+        if other_book is not None:
+            report.warn(
+                Skipped(
+                    record.position,
+                    record.offset,
+                    record.line,
+                    N_("The record has ISBN {isbn} like 《{title}》 in the catalogue but another title; it was added "
+                       "as a separate record (publishers sometimes reuse an ISBN)."),
+                    (("isbn", fields.isbn), ("title", other_book["title"])),
+                )
+            )
         if row is not None and row["id"] not in checked:
             checked.add(row["id"])
             touched.update(seen.earlier([row["id"]]))
@@ -380,8 +393,13 @@ def _import_batch(
             events.append(("bib.upserted", {"bib": _bib_payload(row)}))
         else:
             merged = {c: (getattr(fields, c) or row[c]) for c in COLUMNS}
-            if all(merged[c] == row[c] for c in COLUMNS) and bytes(row["marc"] or b"") == record.raw and row["marc_format"] == record.flavour:
+            if all(merged[c] == row[c] for c in COLUMNS):
+                # The catalogue says the same (an export of ours coming back, a new 005 stamp):
+                # the record as received is kept, with no event, since no synced column changed.
                 counts["unchanged"] += 1
+                if bytes(row["marc"] or b"") != record.raw or row["marc_format"] != record.flavour:
+                    same_columns.append((record.raw, record.flavour, row["id"]))
+                    row.update(marc=record.raw, marc_format=record.flavour)
             else:
                 if pinyin is None or (merged["title"], merged["author"]) != (fields.title, fields.author):
                     pinyin = pinyin_text(merged["title"], merged["author"])
@@ -409,6 +427,10 @@ def _import_batch(
         "marc=v.column10, marc_format=v.column11, pinyin=v.column12, updated_at=v.column13 "
         "FROM (VALUES {rows}) AS v WHERE bib.id = v.column14",
         updates,
+    )
+    _in_one_statement(
+        "UPDATE bib SET marc=v.column1, marc_format=v.column2 FROM (VALUES {rows}) AS v WHERE bib.id = v.column3",
+        same_columns,
     )
     _in_one_statement(
         "INSERT INTO item (id, barcode, bib_id, home_location_id, current_location_id, status, item_type, "
@@ -440,16 +462,37 @@ def _in_one_statement(sql: str, rows: list[tuple]) -> None:
         Bib._meta.database.execute_sql(sql.format(rows=",".join([one] * len(chunk))), [v for row in chunk for v in row])
 
 
-def _match(fields: BibFields, by_cn: dict[str, dict], by_isbn: dict[str, list[dict]]) -> dict | None:
+def _match(fields: BibFields, by_cn: dict[str, dict], by_isbn: dict[str, list[dict]]) -> tuple[dict | None, dict | None]:
+    """The catalogue row the record describes, else None and (for the report) a row that has
+    its ISBN under another title: Chinese publishers have reused ISBNs for other books, and
+    taking such a record for the one held would overwrite that book's title."""
     if fields.control_number:
         row = by_cn.get(fields.control_number)
         if row is not None:
-            return row
+            return row, None
         candidates = [r for r in by_isbn.get(fields.isbn, []) if _is_local_record(r)] if fields.isbn else []
-        return candidates[0] if candidates else None
-    if fields.isbn:
+    elif fields.isbn:
         candidates = by_isbn.get(fields.isbn, [])
-        return candidates[0] if candidates else None
+    else:
+        return _match_by_description(fields), None
+    for row in candidates:
+        if _same_title(row["title"], fields.title):
+            return row, None
+    return None, (candidates[0] if candidates else None)
+
+
+_TITLE_NOISE = re.compile(r"[\W_]+")  # spaces and punctuation, Chinese punctuation included
+
+
+def _same_title(held: str, incoming: str) -> bool:
+    """Titles of one book: the same, or one of them the other with more added (a subtitle, a
+    volume: 红楼梦 and 红楼梦 : 脂评本), spaces and punctuation aside."""
+    held, incoming = _TITLE_NOISE.sub("", held).casefold(), _TITLE_NOISE.sub("", incoming).casefold()
+    return bool(held and incoming) and (held.startswith(incoming) or incoming.startswith(held))
+
+
+def _match_by_description(fields: BibFields) -> dict | None:
+    """A record with neither 001 nor ISBN is the local record with the same description."""
     found = (
         Bib.select(Bib.id)
         .where(

@@ -18,7 +18,7 @@ from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
 from countylib.marc_export import export_marc_file
 from countylib.marc_import import import_marc_file
 from countylib.marc_reader import split_point
-from models import Bib, Item, Location, Outbox
+from models import Bib, Branch, Item, Location, Outbox
 from tests.conftest import ADMIN_PASSWORD, fixtures_dir
 
 STAMP = "20261121100000"
@@ -151,6 +151,20 @@ def test_the_centres_full_record_replaces_a_local_brief_record(library, tmp_path
     assert (brief.control_number, brief.title, brief.author) == ("C000005", "红楼梦 : 脂评本", "曹雪芹")
     assert brief.call_number == "I242.4/7"  # the centre gave none: the label on the shelf stays true
     assert Bib.select().count() == 1 and Item.get().bib_id == brief.id
+
+
+def test_a_reused_isbn_under_another_title_becomes_its_own_record_and_is_noted(library, tmp_path):
+    held = Bib.create(title="许三观卖血记", author="余华", isbn="9787544253994", clc_class="I247.57")
+    other = book(0, control_number="", title="并发测试书", author="", isbn="9787544253994", call_number="")
+    path = write(tmp_path / "reused.mrc", record(other))
+    report = import_marc_file(library, path)
+    assert (report.added, report.updated) == (1, 0)
+    (note,) = report.warnings
+    assert "ISBN 9787544253994 like 《许三观卖血记》" in note.reason and "separate record" in note.reason
+    assert Bib.get_by_id(held.id).title == "许三观卖血记"
+    again = import_marc_file(library, path)  # the new record is now the match: nothing changes
+    assert (again.added, again.updated, again.unchanged, again.warnings) == (0, 0, 1, [])
+    assert sorted(b.title for b in Bib.select()) == ["并发测试书", "许三观卖血记"]
 
 
 def test_a_barcode_of_another_record_is_left_alone_and_noted(library, tmp_path):
@@ -383,6 +397,33 @@ def test_export_since_a_date_takes_recent_accessions(library, tmp_path, clock):
     since = clock.today()
     report = export_marc_file(library, tmp_path / "recent.mrc", flavour="unimarc", since=since)
     assert report.written == 1 and report.copies == 1
+
+
+def test_our_own_export_coming_back_changes_nothing_and_queues_nothing(library, tmp_path):
+    import_marc_file(library, write(tmp_path / "centre.mrc", record(book(1), copies=[CopyOut("HX0100000001", "", "HX01", 0)])))
+    out = tmp_path / "ours.mrc"
+    export_marc_file(library, out, flavour="marc21")  # another flavour: every stored record differs
+    events = Outbox.select().count()
+    back = import_marc_file(library, out)
+    assert (back.added, back.updated, back.unchanged) == (0, 0, 1)
+    assert Outbox.select().count() == events
+    assert Bib.get().marc_format == "marc21" and bytes(Bib.get().marc) == out.read_bytes()
+
+
+def test_export_sends_this_branchs_copies_and_accessions_only(library, tmp_path, clock):
+    other = Branch.create(code="HX02", name="河西分馆")
+    there = Location.create(branch=other, code="HX02", name="河西分馆", kind="branch")
+    import_marc_file(library, write(tmp_path / "a.mrc", record(book(1), copies=[CopyOut("HX0100000001", "", "HX01", 0)])))
+    clock.advance(days=10)
+    # A copy the other branch accessioned today, arrived here by sync.
+    Item.create(barcode="HX0200000020", bib=Bib.get(), home_location=there, current_location=there,
+                accessioned_at=clock.utcnow())
+    since = clock.today()
+    assert export_marc_file(library, tmp_path / "today.mrc", since=since).written == 0
+    report = export_marc_file(library, tmp_path / "all.mrc", flavour="unimarc")
+    assert (report.written, report.copies) == (1, 1)
+    exported = (tmp_path / "all.mrc").read_bytes()
+    assert b"HX0100000001" in exported and b"HX0200000020" not in exported
 
 
 def test_export_to_an_unwritable_place_leaves_nothing(library, tmp_path):
