@@ -63,6 +63,25 @@ def test_a_file_that_is_not_a_library_is_refused_without_traceback(tmp_path):
     assert "not a" in result.stderr and "CountyLib database" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [["export-marc", "x.mrc"], ["import-marc", "x.mrc"], ["report", "daily", "--out", "d.pdf"], ["print", "labels", "--out", "x.pdf", "--since", "2026-11-01"]]
+)
+def test_a_command_on_a_missing_database_says_so_and_makes_none(tmp_path, capsys, command):
+    missing = tmp_path / "countylib.db"
+    assert main([*command, "--db", str(missing)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"countylib: There is no library database at {missing}. Set one up with 'countylib init'")
+    assert not missing.exists()
+
+
+def test_a_printout_kinds_help_needs_no_out(capsys):
+    with pytest.raises(SystemExit) as leaving:
+        main(["print", "labels", "--help"])
+    assert leaving.value.code == 0
+    out = capsys.readouterr().out
+    assert "--out FILE.pdf" in out and "--start-at N" in out
+
+
 def test_version_flag(capsys):
     with pytest.raises(SystemExit) as done:
         main(["--version"])

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from countylib.errors import DatabaseError
-
-from countylib.paths import default_db
+from countylib.i18n import _
+from countylib.paths import default_db, demo_db
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -35,9 +35,21 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
-def db_path(args: argparse.Namespace) -> Path:
-    """The database the command works on, unlocked first when it is encrypted."""
+def db_path(args: argparse.Namespace, *, must_exist: bool = False) -> Path:
+    """The database the command works on, unlocked first when it is encrypted.
+
+    ``must_exist``: the command works on a library's data, so a missing file is a mistake to
+    explain (opening it would leave an empty database behind), not a new library to make.
+    """
     path = getattr(args, "db", None) or default_db()
+    if must_exist and not Path(path).exists():
+        hint = _("The demo's database is {demo}.").format(demo=demo_db()) if demo_db().exists() else ""
+        raise DatabaseError(
+            "There is no library database at {path}. Set one up with 'countylib init' (or in the app), "
+            "or name one with --db. {hint}",
+            path=str(path),
+            hint=hint,
+        )
     unlock_if_encrypted(path)
     return path
 

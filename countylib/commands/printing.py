@@ -34,9 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def print_kind(args: argparse.Namespace) -> int:
     # --out may come anywhere among the kind's own options, as DESIGN.md writes the forms.
+    asks_help = any(option in ("-h", "--help") for option in args.options)
     out_parser = argparse.ArgumentParser(prog=f"countylib print {args.kind}", add_help=False)
-    out_parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    out_parser.add_argument("--out", type=Path, required=not asks_help, help="the PDF to write")
     out_parser.add_argument("--db", type=Path)
     known, rest = out_parser.parse_known_args(args.options)
     module = importlib.import_module(f"countylib.commands.print_{args.kind.replace('-', '_')}")
-    return module.run(known.db or db_path(args), known.out, rest)
+    if asks_help:  # the kind's own parser prints its options and ends the program
+        print(f"countylib print {args.kind} --out FILE.pdf: the PDF to write (always needed).\n")
+        return module.run(Path(), Path(), ["--help"])
+    if known.db is not None:
+        args.db = known.db
+    return module.run(db_path(args, must_exist=True), known.out, rest)

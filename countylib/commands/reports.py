@@ -62,7 +62,7 @@ def annual_report(args: argparse.Namespace) -> int:
     from printing.annual_report import render_annual_report
 
     _check_suffix(args.out, (".pdf",))
-    database = open_db(db_path(args))
+    database = open_db(db_path(args, must_exist=True))
     try:
         ctx = make_context(database)
         set_language(get_setting("language"))
@@ -85,7 +85,7 @@ def period_report(args: argparse.Namespace) -> int:
     from printing.annual_report import render_period_report
 
     _check_suffix(args.out, (".pdf", ".csv"))
-    database = open_db(db_path(args))
+    database = open_db(db_path(args, must_exist=True))
     try:
         ctx = make_context(database)
         language = args.lang or get_setting("language")

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _context(args: argparse.Namespace):
     from countylib.library import make_context, open_db
 
-    return make_context(open_db(db_path(args)))
+    return make_context(open_db(db_path(args, must_exist=True)))
 
 
 def enroll_command(args: argparse.Namespace) -> int:
