@@ -30,6 +30,7 @@ from countylib.cataloguing import (
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
 from countylib.i18n import LANGUAGES, N_, _
+from countylib.isbn import hyphenate
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Bib, Donation, DonationLine, Donor, Item, Location
@@ -470,7 +471,11 @@ def certificate_for(ctx: ServiceContext, donation: Donation, language: str | Non
     """The thank-you for a finished donation: the books the library accepted (kept or passed on)."""
     check_finished(donation)
     books = [
-        CertificateBook(line.bib.title if line.bib_id else line.title, line.bib.author if line.bib_id else "")
+        CertificateBook(
+            # A book passed on unopened may be known by its ISBN alone: the row still says which.
+            (line.bib.title if line.bib_id else line.title) or f"ISBN {hyphenate(line.isbn)}",
+            line.bib.author if line.bib_id else "",
+        )
         for line in accepted_lines(donation)
     ]
     return Certificate(

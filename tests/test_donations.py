@@ -228,6 +228,14 @@ def test_certificate_lists_the_accepted_books(donation, branch):
     assert len(accessioned_items(donation)) == 4
 
 
+def test_a_book_passed_on_by_its_isbn_alone_is_named_by_it_on_the_certificate(donation, branch):
+    line = add_book(branch, donation, "9787544253994")
+    assert line.title == "" and line.bib_id is None
+    forward_line(branch, line, "HX01-RP1")
+    (book,) = certificate_for(branch, donation).books
+    assert book.title == "ISBN 978-7-5442-5399-4"
+
+
 def test_certificate_in_english(donation, branch):
     five_book_donation(branch, donation)
     out = BytesIO()
