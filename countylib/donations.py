@@ -65,6 +65,15 @@ register_settings(
 # -- donors and donations -------------------------------------------------------------------
 
 
+class AlreadyADonor(ValidationError):
+    """The donor typed in is on the list already (same name, same phone): that one is meant."""
+
+    def __init__(self, donor: Donor) -> None:
+        who = f"{donor.name} ({donor.phone})" if donor.phone else donor.name
+        super().__init__(N_("{donor} is already on the list of donors."), donor=who)
+        self.donor = donor
+
+
 @service(LIBRARIAN)
 def register_donor(
     ctx: ServiceContext,
@@ -85,6 +94,10 @@ def register_donor(
     phone = (phone or "").strip()
     if phone and not _PHONE.match(phone):
         raise ValidationError("{phone} is not a phone number.", phone=phone)
+    # The same name alone may be two people (张伟); with the same phone it is one donor twice.
+    same = Donor.get_or_none((Donor.name == name) & (Donor.phone == phone))
+    if same is not None:
+        raise AlreadyADonor(same)
     return Donor.create(
         name=name,
         kind=kind,

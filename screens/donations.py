@@ -27,10 +27,11 @@ from countylib.cataloguing import (
     spine_labels,
 )
 from countylib.donations import (
-    DECLINE_REASONS,
     DECISION_NAMES,
+    DECLINE_REASONS,
     DONOR_KINDS,
     HOW_RECEIVED,
+    AlreadyADonor,
     LineView,
     OpenDonation,
     accession_line,
@@ -132,6 +133,10 @@ class NewDonorScreen(_Dialog):
                 address=self.query_one("#donor-address", Input).value,
                 anonymous=self.query_one("#donor-anonymous", Checkbox).value,
             )
+        except AlreadyADonor as exc:
+            self.app.notify(exc.message + " " + _("They are chosen."))
+            self.dismiss(exc.donor)
+            return
         except CountyLibError as exc:
             self.refuse(exc.message)
             return

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from countylib.callnumbers import reserve_block
 from countylib.cataloguing import check_brief_record, create_brief_record
 from countylib.donations import (
+    AlreadyADonor,
     accession_line,
     accessioned_items,
     add_book,
@@ -29,7 +30,7 @@ from countylib.donations import (
 )
 from countylib.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from countylib.i18n import set_language
-from models import Bib, Donation, DonationLine, Item, Location, Outbox
+from models import Bib, Donation, DonationLine, Donor, Item, Location, Outbox
 from printing.certificates import render_certificate
 
 EXISTING = "9787020002207"  # 红楼梦, already on the shelves
@@ -64,6 +65,12 @@ def test_donors(branch):
         register_donor(branch, "李四", kind="company")
     with pytest.raises(ValidationError):
         register_donor(branch, "李四", phone="call me")
+    with pytest.raises(AlreadyADonor) as again:
+        register_donor(branch, "县第一中学", kind="organisation")
+    assert again.value.donor == org and again.value.message == "县第一中学 is already on the list of donors."
+    one = register_donor(branch, "张伟", phone="13800000001")
+    assert register_donor(branch, "张伟", phone="13900000002") != one  # the same name: two people
+    assert Donor.select().count() == 3
 
 
 def test_receiving_records_the_event(donation):

@@ -314,3 +314,21 @@ async def test_a_box_left_half_done_is_taken_up_again_after_signing_out(branch, 
     assert Donor.select().count() == 1 and DonationLine.select().count() == 2
     assert {line.decision for line in DonationLine.select()} == {"declined"}
     assert Donation.select().count() == 1
+
+
+async def test_adding_a_donor_already_listed_chooses_them(branch, db_path):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await open_intake(pilot)
+        app.screen.next_donation()  # back to the donor list, as after a box
+        await pilot.pause()
+        await pilot.click("#new-donor")
+        await pilot.pause()
+        await type_into(pilot, "#donor-name", "张三")
+        await type_into(pilot, "#donor-phone", "13800000000")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DonationsScreen)
+        assert "Donor: 张三 (Person) 13800000000" in screen_text(pilot)
+    assert Donor.select().count() == 1
