@@ -22,7 +22,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError as
 from countylib.callnumbers import assign_call_number, split_call_number
 from countylib.clc import parse_class_number
 from countylib.context import ServiceContext, service
-from countylib.errors import NotFound, RuleViolation, ValidationError
+from countylib.errors import NotFound, RuleViolation, SeveralProblems, ValidationError
 from countylib.i18n import N_
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
@@ -118,28 +118,41 @@ def check_brief_record(
     price: str | int = 0,
     copies: int | str = 1,
 ) -> BriefRecord:
-    """Every field checked before anything is written; the first problem is the message."""
+    """Every field checked before anything is written; every problem found is in the message."""
+    problems: list[ValidationError] = []
     title = " ".join((title or "").split())
     if not title:
-        raise ValidationError("The title is needed.")
-    clc_class = parse_class_number(clc).text
+        problems.append(ValidationError("The title is needed."))
+    try:
+        clc_class = parse_class_number(clc).text
+    except ValidationError as exc:
+        problems.append(exc)
     year = (year or "").strip()
     if year and not re.fullmatch(r"\d{4}", year):
-        raise ValidationError("{year} is not a year; write four digits, e.g. 2021.", year=year)
-    price_cents = price if isinstance(price, int) else parse_price(price)
+        problems.append(ValidationError("{year} is not a year; write four digits, e.g. 2021.", year=year))
+    try:
+        isbn = normalize_isbn(isbn)
+    except ValidationError as exc:
+        problems.append(exc)
+    try:
+        price_cents = price if isinstance(price, int) else parse_price(price)
+    except ValidationError as exc:
+        problems.append(exc)
     try:
         copies = int(copies)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("{copies} is not a number of copies.", copies=copies) from exc
-    if not 0 <= copies <= MAX_COPIES:
-        raise ValidationError("Copies: from 0 to {most} at a time.", most=MAX_COPIES)
+        if not 0 <= copies <= MAX_COPIES:
+            problems.append(ValidationError("Copies: from 0 to {most} at a time.", most=MAX_COPIES))
+    except (TypeError, ValueError):
+        problems.append(ValidationError("{copies} is not a number of copies.", copies=copies))
+    if problems:
+        raise problems[0] if len(problems) == 1 else SeveralProblems(problems)
     return BriefRecord(
         title=title,
         clc=clc_class,
         author=" ".join((author or "").split()),
         publisher=" ".join((publisher or "").split()),
         year=year,
-        isbn=normalize_isbn(isbn),
+        isbn=isbn,
         price_cents=price_cents,
         copies=copies,
     )

@@ -31,6 +31,19 @@ class ValidationError(CountyLibError):
     """Input that cannot be accepted as typed (malformed code, missing field, ...)."""
 
 
+class SeveralProblems(ValidationError):
+    """A form with more than one field wrong: every problem at once, one a line, so staff
+    mend them in one go rather than one save at a time."""
+
+    def __init__(self, problems: list[ValidationError]) -> None:
+        super().__init__(problems[0].msgid, **problems[0].params)
+        self.problems = problems
+
+    @property
+    def message(self) -> str:
+        return "\n".join(problem.message for problem in self.problems)
+
+
 class NotFound(CountyLibError):
     """A card, barcode, record or account that does not exist here."""
 

@@ -174,3 +174,15 @@ def test_check_brief_record_tidies():
     record = check_brief_record(title="  红楼梦 ", clc="i242.47", isbn="7-02-000220-X", price="59", copies="3")
     assert (record.title, record.clc, record.isbn, record.price_cents, record.copies) == (
         "红楼梦", "I242.47", "9787020002207", 5900, 3)
+
+
+def test_check_brief_record_names_every_problem_at_once():
+    with pytest.raises(ValidationError) as one:
+        check_brief_record(title="红楼梦", clc="ZZ9")
+    assert one.value.message.startswith("ZZ9") and "\n" not in one.value.message  # one problem, one line
+    with pytest.raises(ValidationError) as several:
+        check_brief_record(title=" ", clc="ZZ9", year="82", isbn="9787020002208", price="abc", copies="x")
+    lines = several.value.message.splitlines()
+    assert len(lines) == 6 and lines[0] == "The title is needed."
+    assert "ZZ9" in lines[1] and "82 is not a year" in lines[2] and "check digit is wrong" in lines[3]
+    assert "abc" in lines[4] and lines[5] == "x is not a number of copies."
