@@ -199,6 +199,7 @@ class ImportDialog(_Dialog):
     @on(DirectoryTree.FileSelected, "#import-files")
     def file_picked(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#import-path", Input).value = str(event.path)
+        self.say("")  # what was said was about the path before
         self.query_one("#import-start", Button).focus()
 
     def show_folder(self, folder: Path) -> None:

@@ -89,6 +89,13 @@ class _Dialog(ModalScreen):
         self.query_one(".dialog-error", Static).update(message)
         self.app.bell()
 
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def mended(self) -> None:
+        # A refusal is about what was there when saving; once staff change it, it is stale.
+        self.query_one(".dialog-error", Static).update("")
+
 
 class NewDonorScreen(_Dialog):
     """Adds a donor; dismisses with the Donor or None."""

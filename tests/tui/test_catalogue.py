@@ -203,6 +203,7 @@ async def test_the_file_picker_goes_up_opens_typed_folders_and_comes_back_where_
         await pilot.press("down", "enter")
         await pilot.pause()
         assert dialog.query_one("#import-path").value == str(records / "delivery.mrc")
+        assert str(dialog.query_one("#import-status", Static).render()) == ""  # the folder remark is gone
         await pilot.press("ctrl+s")
         await pilot.pause()
         await wait_for(app, "marc-import")

@@ -165,8 +165,13 @@ async def test_bad_scans_and_finishing_too_early(branch, db_path):
         assert "Books still waiting for a decision: 1. Decide each one first." in screen_text(pilot)
         await pilot.press("ctrl+f")
         await pilot.pause()
+        app.screen.action_submit()
+        await pilot.pause()
+        assert "Choose where the book goes." in screen_text(pilot)
         app.screen.query_one("#forward-to", Select).value = "HX01-RP1"
-        await pilot.click("#forward-ok")
+        await pilot.pause()
+        assert "Choose where the book goes." not in screen_text(pilot)  # mended: the remark goes
+        app.screen.action_submit()
         await pilot.pause()
         assert lines_table(app).get_row_at(1)[5] == "forwarded → 幸福村阅读点"
 
