@@ -24,6 +24,7 @@ from printing.page import barcode
 
 PADDING_MM = 1.5
 MAX_BAR_WIDTH_MM = 0.33
+DIGITS_GAP_MM = 0.8  # between a barcode's digits and the bars above them
 
 
 class LabelLayoutError(ValueError):
@@ -183,13 +184,16 @@ def _draw_barcode(c: Canvas, label: BarcodeLabel, x: float, y: float, w: float, 
     probe = barcode(label.barcode, bar_width_mm=MAX_BAR_WIDTH_MM)
     modules_mm = (probe.width - 2 * probe.lquiet) / mm / MAX_BAR_WIDTH_MM
     bar_width = min(MAX_BAR_WIDTH_MM, (w - 2 * pad) / mm / modules_mm)
+    # The digits under the bars are drawn here rather than by reportlab, whose digits touch
+    # the bars: a clear gap keeps both readable when the printer bleeds.
     digits_size = 7 if h >= 25 * mm else 6
-    digits_room = digits_size * 1.1
+    digits_room = digits_size + DIGITS_GAP_MM * mm
     bar_height = max(3.0, (top - bottom - digits_room) / mm - 0.5)
-    flow = barcode(label.barcode, bar_width_mm=bar_width, bar_height_mm=bar_height)
-    flow.fontSize = digits_size  # the digits under the bars; reportlab's 12 pt crowds a label
+    flow = barcode(label.barcode, bar_width_mm=bar_width, bar_height_mm=bar_height, human_readable=False)
     flow.wrapOn(c, w, h)
     flow.drawOn(c, x + (w - flow.width) / 2, bottom + digits_room)
+    c.setFont("Helvetica", digits_size)
+    c.drawCentredString(x + w / 2, bottom, label.barcode)
     if caption:
         text = caption
         while text and stringWidth(text, font, caption_size) > w - 2 * pad:
