@@ -5,8 +5,9 @@ compile the catalogs.
     python -m countylib.i18n_tools missing --write AREA  # add them, empty, to AREA.po
     python -m countylib.i18n_tools compile            # every .po -> .mo
 
-Strings are found where they are marked: ``_()``, ``N_()``, ``ngettext()`` and the first
-argument of the domain errors (their message is a msgid).
+Strings are found where they are marked: ``_()``, ``N_()``, ``ngettext()``, the first
+argument of the domain errors (their message is a msgid), and the msgid argument of the
+helpers in ``MSGID_HELPERS``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,21 @@ ERROR_CLASSES = (
     "PermissionDenied",
     "AuthenticationFailed",
     "DatabaseError",
+    "EncryptedFileError",
+    "PassphraseNeeded",
+    "BadRecord",
+    "SyncError",
+    "HubUnreachable",
+    "NotEnrolled",
+    "TokenExpired",
+    "DeviceRevoked",
+    "HubRefused",
 )
-KEYWORDS: dict[str, object] = {"_": None, "N_": None, "ngettext": (1, 2), **{name: (1,) for name in ERROR_CLASSES}}
+# Helpers that build a domain error from a msgid given further along their arguments.
+MSGID_HELPERS = {"_invalid": (2,)}
+KEYWORDS: dict[str, object] = {
+    "_": None, "N_": None, "ngettext": (1, 2), **{name: (1,) for name in ERROR_CLASSES}, **MSGID_HELPERS
+}
 _PINNED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 PLACEHOLDER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*\}")
 
