@@ -9,6 +9,7 @@ Ctrl keys do the same from anywhere on the screen.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from rich.text import Text
 from textual import on, work
@@ -69,6 +70,9 @@ ACTIONS = (  # button id, label, action
 )
 
 
+REPEAT_AFTER_DIALOG = 0.6  # seconds: a key this soon after a dialog closed is its repeat
+
+
 class PatronsScreen(AreaScreen):
     CSS_PATH = "patrons.tcss"
     BINDINGS = [
@@ -91,6 +95,7 @@ class PatronsScreen(AreaScreen):
         self.selected: PatronDetails | None = None
         self.page_starts: list[str | None] = [None]  # the ``after`` of each page shown so far
         self.next_after: str | None = None
+        self.back_at = 0.0  # when the last dialog or form opened from here closed
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -317,6 +322,10 @@ class PatronsScreen(AreaScreen):
                 getattr(self, f"action_{action}")()
 
     def _need_selected(self) -> PatronDetails | None:
+        # A key pressed twice in a form (Ctrl+S, to save) lands here once the form has
+        # closed, where it means something else (Ctrl+S suspends the card): not acted on.
+        if time.monotonic() - self.back_at < REPEAT_AFTER_DIALOG:
+            return None
         if self.selected is None:
             self.notify(_("Choose a reader in the list first."), severity="warning")
             self.app.bell()
@@ -324,6 +333,7 @@ class PatronsScreen(AreaScreen):
 
     def _after_change(self, result: object) -> None:
         """A dialog or the form changed something: refresh the list and the reader."""
+        self.back_at = time.monotonic()
         if result:
             keep = self.selected.id if self.selected else None
             self.load(self.page_starts[-1])
@@ -335,6 +345,7 @@ class PatronsScreen(AreaScreen):
         self.app.push_screen(PatronFormScreen(self.ctx), self._registered)
 
     def _registered(self, patron_id: str | None) -> None:
+        self.back_at = time.monotonic()
         if patron_id:
             details = patron_details(self.ctx, patron_id)
             search = self.query_one("#patron-search", Input)
@@ -358,6 +369,7 @@ class PatronsScreen(AreaScreen):
             self.app.push_screen(ReplaceCardDialog(self.ctx, p), self._replaced)
 
     def _replaced(self, new_card: str | None) -> None:
+        self.back_at = time.monotonic()
         if new_card:
             self.notify(_("New card {card} issued; the old one is blocked.").format(card=new_card))
             self.query_one("#patron-search", Input).value = new_card
