@@ -57,6 +57,7 @@ from screens.base import AreaScreen
 from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
+from screens.widgets.scan_field import ScanField
 
 LEND, RETURN, IN_HOUSE = "lend", "return", "in_house"
 MODE_NAMES = {LEND: N_("LEND"), RETURN: N_("RETURN"), IN_HOUSE: N_("IN-HOUSE USE")}
@@ -129,7 +130,7 @@ class DeskScreen(AreaScreen):
         with Vertical(id="desk"):
             with Horizontal(id="scan-row"):
                 yield Static(id="mode")
-                yield Input(id="scan", placeholder=_("Scan a card or a barcode (or type it and press Enter)"))
+                yield ScanField(id="scan", placeholder=_("Scan a card or a barcode (or type it and press Enter)"))
             yield Static(id="result")
             with Horizontal(id="panes"):
                 with Vertical(id="patron-pane"):

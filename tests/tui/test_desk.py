@@ -7,6 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from countylib.app import AppConfig, make_app
@@ -167,6 +168,23 @@ async def test_a_full_desk_session(library, db_path):
         assert "moved on" in result(pilot)
         lines = session_lines(pilot)
         assert "Returned" in lines[0] and "红楼梦" in lines[0] and "Lent" in lines[-1]  # newest first
+
+
+async def test_codes_arriving_in_one_burst_are_each_handled(library, db_path):
+    """A scanner sending two codes faster than the screen handles them (a quick second scan,
+    or a batch from its memory): the keys all wait in the field's queue before any runs."""
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        field = desk.query_one("#scan", Input)
+        for key in [*"HX01P1", "enter", *"HX01B1", "enter", *"HX01B2", "enter"]:
+            field.post_message(events.Key(key, key if len(key) == 1 else "\r"))
+        for _ in range(5):
+            await pilot.pause()
+        assert [row[0] for row in table_rows(pilot, "#loans")] == ["HX01B1", "HX01B2"]
+        assert "Lent to 张三: 三国演义" in result(pilot)
+    assert Loan.select().count() == 2
 
 
 async def test_undo_of_a_loan_and_the_receipt(library, db_path, tmp_path):
