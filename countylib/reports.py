@@ -517,8 +517,12 @@ def patrons(ctx: ServiceContext, period: Period) -> Patrons:
     start, end = _bounds(ctx, period.start, period.end)
     branch = "AND p.home_branch_id = ?" if place else ""
     bid = [place.branch_id] if place else []
+    # A valid card: not handed back or erased, and not expired when the period ends.
     (registered,) = _one(
-        ctx, f"SELECT count(*) FROM patron p WHERE p.status IN ('active', 'suspended') AND p.registered_at < ? {branch}", [end, *bid]
+        ctx,
+        f"""SELECT count(*) FROM patron p WHERE p.status IN ('active', 'suspended') AND p.registered_at < ?
+            AND (p.expiry_date IS NULL OR p.expiry_date >= ?) {branch}""",
+        [end, period.end.isoformat(), *bid],
     )
     events = _rows(
         ctx,

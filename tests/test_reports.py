@@ -16,6 +16,7 @@ from countylib import reports
 from countylib.errors import NotFound, PermissionDenied, ValidationError
 from countylib.report_data import Period
 from countylib.settings import change_setting
+from tests.circulation_helpers import make_patron
 from tests.report_helpers import build_small_library
 
 YEAR = Period.year(2026)
@@ -103,6 +104,9 @@ def test_collection_patrons_activities_volunteers_donations(library, small):
     assert (co.added, [(s.source, s.items) for s in co.by_source], co.withdrawn_or_lost) == (1, [("donation", 1)], 1)
     pa = reports.patrons(library, YEAR)
     assert (pa.registered, pa.new_cards, pa.cards_returned, pa.visits) == (3, 1, 3, 52)
+    make_patron(library, "HX01P90001", expiry=dt.date(2026, 12, 30))  # expires the day before the year ends
+    make_patron(library, "HX01P90002", expiry=dt.date(2026, 12, 31))  # still valid on its last day
+    assert reports.patrons(library, YEAR).registered == 4
     assert [(r.code, r.cards) for r in pa.reasons] == [("too_far", 2), ("moved", 1)]
     assert pa.visits_per_head is None
     change_setting(library, "service_population", 26)
