@@ -459,6 +459,10 @@ class DeskScreen(AreaScreen):
             return "warning", lambda: _("➜ Returned {title}: send it to {place}.").format(title=title, place=place) + extras(), False
         if who:
             return "ok", lambda: _("✔ Returned {title} from {name}: back to the shelf.").format(title=title, name=who) + extras(), bool(days)
+        if result.loan is None:
+            return "ok", lambda: _(
+                "✔ {title} was not on loan here: back to the shelf. If it was lent at another branch, sync matches the return."
+            ).format(title=title) + extras(), False
         return "ok", lambda: _("✔ Returned {title}: back to the shelf.").format(title=title) + extras(), False
 
     def guarded(self, fn: Callable, *args) -> None:

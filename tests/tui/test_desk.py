@@ -231,8 +231,10 @@ async def test_bad_input_is_refused_plainly_with_nothing_written(library, db_pat
         await pilot.press("f12")
         await scan(pilot, "QT02B77")  # Return mode: a copy from elsewhere is accepted for sync
         assert "not in this catalogue" in result(pilot) and result_kind(pilot) == "result-warning"
+        await scan(pilot, "HX01B4")  # ours, but not on loan here: said so, not "returned"
+        assert "西游记 was not on loan here: back to the shelf." in result(pilot)
     assert Loan.select().count() == 0
-    assert [e.type for e in Outbox.select().order_by(Outbox.seq)][1:] == ["loan.checked_in"]
+    assert [e.type for e in Outbox.select().order_by(Outbox.seq)][1:] == ["loan.checked_in", "loan.checked_in"]
 
 
 async def test_volunteer_is_told_a_librarian_can_override(library, db_path, as_role):
