@@ -245,6 +245,9 @@ class PatronFormScreen(AreaScreen):
 
     def show_error(self, text: str, field: str | None = None) -> None:
         self.query_one("#form-error", Static).update(text)
+        # The form is taller than the screen: the line above the buttons may be out of
+        # sight once the field in question is focused, so the refusal also pops up.
+        self.notify(text, severity="error", timeout=8, markup=False)
         self.app.bell()
         if field in FIELD_WIDGETS:
             widgets = self.query("#" + FIELD_WIDGETS[field])

@@ -91,6 +91,8 @@ async def test_register_a_child_with_a_guardian(library, db_path):
         await pilot.pause()
         assert "needs a guardian" in text_of(pilot, "#form-error")
         assert app.focused.id == "f-guardian-name"
+        # the line above the buttons is below the fold: the refusal pops up as well
+        assert any("needs a guardian" in n.message for n in app._notifications)  # Textual keeps no public list
         shot(app, "patrons-child-refused")
 
         # link the parent by scanning their card
