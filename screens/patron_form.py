@@ -66,6 +66,7 @@ class PatronFormScreen(AreaScreen):
         self.start = form_for(ctx, patron_id) if patron_id else PatronForm()
         self.masked = get_patron(patron_id).id_number_masked if patron_id else ""
         self.guardian_id: str | None = self.start.guardian_id
+        self.linked_from = ""  # what the guardian's card field said when the guardian was linked
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -192,19 +193,30 @@ class PatronFormScreen(AreaScreen):
 
     @on(Input.Submitted, "#f-guardian-card")
     def link_guardian(self, event: Input.Submitted) -> None:
+        self._link_guardian(event.value)
+
+    def _link_guardian(self, text: str) -> bool:
         linked = self.query_one("#guardian-linked", Static)
-        if not event.value.strip():
+        if not text.strip():
             self.guardian_id = None
             linked.update("")
-            return
+            return True
         try:
-            guardian = find_by_card(self.ctx, event.value)
+            guardian = find_by_card(self.ctx, text)
         except CountyLibError as exc:
             self.show_error(exc.message, "guardian")
-            return
-        self.guardian_id = guardian.id
+            return False
+        self.guardian_id, self.linked_from = guardian.id, text.strip()
         linked.update(self._guardian_text())
         self.query_one("#form-error", Static).update("")
+        return True
+
+    @on(Input.Changed, "#f-guardian-card")
+    def guardian_card_changed(self, event: Input.Changed) -> None:
+        # The link follows the field: once its card is changed or cleared, it no longer holds.
+        if self.guardian_id and event.value.strip() != self.linked_from:
+            self.guardian_id = None
+            self.query_one("#guardian-linked", Static).update("")
 
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:
@@ -259,6 +271,9 @@ class PatronFormScreen(AreaScreen):
         self.action_save()
 
     def action_save(self, accept_possible_duplicates: bool = False) -> None:
+        card = self.query_one("#f-guardian-card", Input).value
+        if card.strip() and self.guardian_id is None and not self._link_guardian(card):
+            return  # a guardian's card typed, then Tab rather than Enter: linked now, or refused
         try:
             form = self.read_form()
             if self.patron_id is None:

@@ -116,6 +116,30 @@ async def test_register_a_child_with_a_guardian(library, db_path):
         shot(app, "patrons-child-registered")
 
 
+async def test_the_guardian_link_follows_the_card_field(library, db_path):
+    parent = register_patron(library, adult_form())
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await type_into(pilot, "#f-name", "李小红")
+        await type_into(pilot, "#f-id-number", resident_id("20180601", "462"))
+        await type_into(pilot, "#f-guardian-card", "HX0100001")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "张三丰" in text_of(pilot, "#guardian-linked")
+        await type_into(pilot, "#f-guardian-card", "")  # cleared: the link goes with it
+        assert text_of(pilot, "#guardian-linked") == ""
+        await type_into(pilot, "#f-guardian-card", "HX0100001")  # typed again, then Tab, not Enter
+        await pilot.press("tab")
+        app.screen.query_one("#f-consent", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+    assert Patron.get(Patron.name == "李小红").guardian_id == parent.id
+
+
 async def test_replace_a_lost_card(library, db_path):
     patron = register_patron(library, adult_form())
     loan = open_loan(library, patron)
