@@ -180,7 +180,9 @@ def report_tables(report: PeriodReport, words: Words) -> list[Table]:
         Table(
             "by_time",
             t._("Loans by day") if c.bucket == "day" else t._("Loans by month"),
-            [time_label, t._("Loans"), t._("Renewals")],
+            # Renewals here are those of the loans lent that day or month (made whenever),
+            # not the renewals made then, which the overview counts.
+            [time_label, t._("Loans"), t._("Renewals of these loans")],
             [(r.start if c.bucket == "day" else r.start.strftime("%Y-%m"), r.loans, r.renewals) for r in c.by_time],
         ),
         Table(

@@ -102,6 +102,8 @@ def test_csv_has_every_table_with_plain_numbers(library, small):
     assert lines[0] == ["某某县图书馆 2026"] and rows > 40
     titles = [line[0] for n, line in enumerate(lines) if n and line and not lines[n - 1]]
     assert titles[:3] == ["Overview", "Loans by month", "Loans and holdings by class (CLC)"]
+    # its renewals are those of the month's loans, not the renewals made that month: said so
+    assert ["Month", "Loans", "Renewals of these loans"] in lines
     assert ["I", "Literature", "5", "71.4", "1", "2", "2.5"] in lines
     assert ["1", "张三丰", "HX010001", "Adult", "3"] in lines  # internal: names in full
 
