@@ -17,6 +17,7 @@ from pathlib import Path
 import peewee as pw
 from textual import events, work
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -85,8 +86,15 @@ class CountyLibApp(App[None]):
         # The desk's own commits never checkpoint the WAL; a background worker does.
         hand_checkpoints_to_background(database)
         self.last_activity = time.monotonic()
+        self.dialog_closed_at = 0.0  # see pop_screen
         self._locked = False
         translate_bindings(self)
+
+    def pop_screen(self) -> AwaitComplete:
+        # Noted now, while the closing dialog still handles its key: a second press of that
+        # key (Ctrl+S to save) goes to the screen below, which may mean something else by it.
+        self.dialog_closed_at = time.monotonic()
+        return super().pop_screen()
 
     # -- start, sign in, sign out --------------------------------------------------------
 

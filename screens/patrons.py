@@ -95,7 +95,6 @@ class PatronsScreen(AreaScreen):
         self.selected: PatronDetails | None = None
         self.page_starts: list[str | None] = [None]  # the ``after`` of each page shown so far
         self.next_after: str | None = None
-        self.back_at = 0.0  # when the last dialog or form opened from here closed
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -324,7 +323,7 @@ class PatronsScreen(AreaScreen):
     def _need_selected(self) -> PatronDetails | None:
         # A key pressed twice in a form (Ctrl+S, to save) lands here once the form has
         # closed, where it means something else (Ctrl+S suspends the card): not acted on.
-        if time.monotonic() - self.back_at < REPEAT_AFTER_DIALOG:
+        if time.monotonic() - self.app.dialog_closed_at < REPEAT_AFTER_DIALOG:
             return None
         if self.selected is None:
             self.notify(_("Choose a reader in the list first."), severity="warning")
@@ -333,7 +332,6 @@ class PatronsScreen(AreaScreen):
 
     def _after_change(self, result: object) -> None:
         """A dialog or the form changed something: refresh the list and the reader."""
-        self.back_at = time.monotonic()
         if result:
             keep = self.selected.id if self.selected else None
             self.load(self.page_starts[-1])
@@ -345,7 +343,6 @@ class PatronsScreen(AreaScreen):
         self.app.push_screen(PatronFormScreen(self.ctx), self._registered)
 
     def _registered(self, patron_id: str | None) -> None:
-        self.back_at = time.monotonic()
         if patron_id:
             details = patron_details(self.ctx, patron_id)
             search = self.query_one("#patron-search", Input)
@@ -369,7 +366,6 @@ class PatronsScreen(AreaScreen):
             self.app.push_screen(ReplaceCardDialog(self.ctx, p), self._replaced)
 
     def _replaced(self, new_card: str | None) -> None:
-        self.back_at = time.monotonic()
         if new_card:
             self.notify(_("New card {card} issued; the old one is blocked.").format(card=new_card))
             self.query_one("#patron-search", Input).value = new_card
