@@ -217,9 +217,9 @@ class ImportDialog(_Dialog):
     @on(Input.Changed, "#import-path")
     def path_typed(self, event: Input.Changed) -> None:
         # A folder typed (or pasted) above is opened below, to pick the file from.
-        text = event.value.strip()
-        if text and Path(text).expanduser().is_dir():
-            self.show_folder(Path(text).expanduser().resolve())
+        folder = Path(event.value.strip()).expanduser()
+        if event.value.strip() and folder.is_dir():
+            self.show_folder(folder.resolve())
 
     @on(Input.Submitted, "#import-path")
     @on(Button.Pressed, "#import-start")

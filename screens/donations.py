@@ -402,26 +402,24 @@ class DonationsScreen(AreaScreen):
         unfinished = unfinished_donations(self.ctx, self.donor)
         if unfinished:
             self.donation = unfinished[0].donation
-            self.query_one("#intake-header", Static).update(self._donation_text())
-            self._fill_lines()
-            self._focus_pane()
-            self._say(_("Going on with the donation of {date}.").format(date=format_date(self.donation.received_on)))
-            return
-        try:
-            self.donation = receive_donation(
-                self.ctx,
-                self.donor,
-                how_received=str(self.query_one("#how-received", Select).value),
-                notes=self.query_one("#donation-notes", Input).value,
-            )
-        except CountyLibError as exc:
-            error.update(exc.message)
-            self.app.bell()
-            return
+        else:
+            try:
+                self.donation = receive_donation(
+                    self.ctx,
+                    self.donor,
+                    how_received=str(self.query_one("#how-received", Select).value),
+                    notes=self.query_one("#donation-notes", Input).value,
+                )
+            except CountyLibError as exc:
+                error.update(exc.message)
+                self.app.bell()
+                return
         error.update("")
         self.query_one("#intake-header", Static).update(self._donation_text())
         self._fill_lines()
         self._focus_pane()
+        if unfinished:
+            self._say(_("Going on with the donation of {date}.").format(date=format_date(self.donation.received_on)))
 
     # -- intake pane -----------------------------------------------------------------------
 

@@ -50,17 +50,31 @@ async def scan(pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def add_donor(pilot, name: str = "张三", phone: str = "13800000000") -> None:
+    """The donor pane's New donor form, filled in and saved."""
+    await pilot.click("#new-donor")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, NewDonorScreen)
+    await type_into(pilot, "#donor-name", name)
+    await type_into(pilot, "#donor-phone", phone)
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+async def decline(pilot, reason: str) -> None:
+    """The chosen book declined for ``reason``."""
+    await pilot.press("ctrl+d")
+    await pilot.pause()
+    pilot.app.screen.query_one("#decline-reason", Select).value = reason
+    await pilot.click("#decline-ok")
+    await pilot.pause()
+
+
 async def open_intake(pilot, donor_name="张三") -> None:
     await pilot.press("f5")
     await pilot.pause()
     assert isinstance(pilot.app.screen, DonationsScreen)
-    await pilot.click("#new-donor")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, NewDonorScreen)
-    await type_into(pilot, "#donor-name", donor_name)
-    await type_into(pilot, "#donor-phone", "13800000000")
-    await pilot.press("ctrl+s")
-    await pilot.pause()
+    await add_donor(pilot, donor_name)
     assert "Donor: 张三 (Person)" in screen_text(pilot)
     await pilot.click("#start-intake")
     await pilot.pause()
@@ -154,11 +168,7 @@ async def test_bad_scans_and_finishing_too_early(branch, db_path):
         await pilot.press(*NEW_BOOKS[0][0], "enter")
         await pilot.pause()
         assert [line.isbn for line in DonationLine.select()] == [NEW_BOOKS[0][0]]
-        await pilot.press("ctrl+d")
-        await pilot.pause()
-        app.screen.query_one("#decline-reason", Select).value = "damaged"
-        await pilot.click("#decline-ok")
-        await pilot.pause()
+        await decline(pilot, "damaged")
         await scan(pilot, "红楼梦")
         await pilot.press("ctrl+g")
         await pilot.pause()
@@ -304,16 +314,9 @@ async def test_a_box_left_half_done_is_taken_up_again_after_signing_out(branch, 
         await pilot.pause()
         assert "Going on with the donation of" in screen_text(pilot)
         assert [lines_table(app).get_row_at(n)[1] for n in range(2)] == ["978-7-5063-6543-7", "978-7-02-000220-7"]
-        await pilot.press("ctrl+d")
-        await pilot.pause()
-        app.screen.query_one("#decline-reason", Select).value = "duplicate"
-        await pilot.click("#decline-ok")
-        await pilot.pause()
-        await pilot.press("down", "ctrl+d")
-        await pilot.pause()
-        app.screen.query_one("#decline-reason", Select).value = "duplicate"
-        await pilot.click("#decline-ok")
-        await pilot.pause()
+        await decline(pilot, "duplicate")
+        await pilot.press("down")
+        await decline(pilot, "duplicate")
         await pilot.press("ctrl+g")
         await pilot.pause()
     assert Donor.select().count() == 1 and DonationLine.select().count() == 2
@@ -328,12 +331,7 @@ async def test_adding_a_donor_already_listed_chooses_them(branch, db_path):
         await open_intake(pilot)
         app.screen.next_donation()  # back to the donor list, as after a box
         await pilot.pause()
-        await pilot.click("#new-donor")
-        await pilot.pause()
-        await type_into(pilot, "#donor-name", "张三")
-        await type_into(pilot, "#donor-phone", "13800000000")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await add_donor(pilot, "张三", "13800000000")  # the same name and phone again
         assert isinstance(app.screen, DonationsScreen)
         assert "Donor: 张三 (Person) 13800000000" in screen_text(pilot)
     assert Donor.select().count() == 1

@@ -42,6 +42,13 @@ async def open_patrons(pilot) -> PatronsScreen:
     return screen
 
 
+async def open_new_card_form(pilot) -> None:
+    await open_patrons(pilot)
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, PatronFormScreen)
+
+
 async def settle(pilot) -> None:
     """Let handlers run and the thread workers they start finish."""
     for _ in range(3):
@@ -77,10 +84,7 @@ async def test_register_a_child_with_a_guardian(library, db_path):
     parent = register_patron(library, adult_form())
     app = _app(db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_patrons(pilot)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert isinstance(app.screen, PatronFormScreen)
+        await open_new_card_form(pilot)
         await type_into(pilot, "#f-name", "李小明")
         await type_into(pilot, "#f-id-number", resident_id("20180601", "456"))
         # the ID number filled in the birth date and sex
@@ -124,9 +128,7 @@ async def test_the_guardian_link_follows_the_card_field(library, db_path):
     parent = register_patron(library, adult_form())
     app = _app(db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_patrons(pilot)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
+        await open_new_card_form(pilot)
         await type_into(pilot, "#f-name", "李小红")
         await type_into(pilot, "#f-id-number", resident_id("20180601", "462"))
         await type_into(pilot, "#f-guardian-card", "HX0100001")
