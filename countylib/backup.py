@@ -14,7 +14,9 @@ Restoring (SYNC.md "Restores"): the chosen file is copied next to the database, 
 outbox is then merged so nothing is lost or sent twice: events the current file already
 sent are marked sent, events it has not sent yet are carried over, and every unsent event
 is renumbered into a NEW epoch from seq 1 (the hub recognises any it already holds by event
-id). Only then is the current file renamed aside and the restored one put in its place.
+id). What was done after the backup is put back into the restored tables where its events
+allow, and named in the summary where they do not (countylib.after_backup). Only then is the
+current file renamed aside and the restored one put in its place.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from countylib import encryption
+from countylib.after_backup import AfterBackup, put_back
 from countylib.audit import record_audit
 from countylib.clock import Clock
 from countylib.errors import DatabaseError, PermissionDenied, ValidationError
@@ -98,6 +101,7 @@ class RestoreResult:
     carried: int  # of those, events only the replaced file had
     marked_sent: int  # events the backup held as unsent that the replaced file had sent
     note: str = ""  # when the replaced file's outbox could not be merged, why
+    after: AfterBackup = field(default_factory=AfterBackup)  # what was done after the backup
 
     def line(self) -> str:
         text = _(
@@ -110,7 +114,11 @@ class RestoreResult:
             pending=self.pending,
             carried=self.carried,
         )
-        return f"{text} {self.note}" if self.note else text
+        return " ".join(part for part in (text, self.note, self.after.line()) if part)
+
+    def details(self) -> list[str]:
+        """One line per change made after the backup, as staff would say it."""
+        return self.after.details()
 
 
 def human_size(size: int) -> str:
@@ -442,8 +450,10 @@ def _lock_current(db_path: Path) -> tuple[sqlite3.Connection | None, _Current]:
     return conn, _Current(True, state[0], int(state[1] or 0), columns, events)
 
 
-def _merge_outbox(current: _Current) -> tuple[str, int, int, int, str]:
-    """In the restored file (bound to ``db``): merge the replaced file's outbox, take a new epoch."""
+def _merge_outbox(current: _Current) -> tuple[str, int, list[dict[str, Any]], int, str]:
+    """In the restored file (bound to ``db``): merge the replaced file's outbox, take a new epoch.
+
+    Returns the events only the replaced file had (made after the backup), in HLC order."""
     state = SyncState.get_or_none(SyncState.id == 1)
     if state is None:
         from sync.outbox import ensure_sync_state
@@ -498,7 +508,8 @@ def _merge_outbox(current: _Current) -> tuple[str, int, int, int, str]:
     SyncState.update(
         epoch=epoch, next_seq=len(pending) + 1, hlc=max(int(state.hlc or 0), current.hlc)
     ).where(SyncState.id == 1).execute()
-    return epoch, len(pending), sum(1 for e in carried if e["acked_at"] is None), marked_sent, note
+    carried.sort(key=lambda e: (int(e["hlc"]), str(e["created_at"])))
+    return epoch, len(pending), carried, marked_sent, note
 
 
 def _remove_with_sidecars(path: Path) -> None:
@@ -566,11 +577,14 @@ def restore_backup(
                 raise DatabaseError("{path} is not a CountyLib database.", path=str(source)) from exc
             try:
                 with db.atomic("IMMEDIATE"):
-                    epoch, pending, carried, marked_sent, note = _merge_outbox(current)
-                    _audit_restore(actor, clock, source, epoch, pending, carried)
+                    epoch, pending, later, marked_sent, note = _merge_outbox(current)
+                    carried = sum(1 for e in later if e["acked_at"] is None)
+                    after = put_back(later, clock)
+                    _audit_restore(actor, clock, source, epoch, pending, carried, len(after.put_back))
                 # Only these tables were written since the whole file was checked.
+                written = ("outbox", "sync_state", "audit_log", *(("loan", "item", "patron") if after.put_back else ()))
                 integrity = next(
-                    (r for t in ("outbox", "sync_state", "audit_log")
+                    (r for t in written
                      if (r := db.execute_sql(f"PRAGMA quick_check({t})").fetchone()[0]) != "ok"),
                     "ok",
                 )
@@ -593,8 +607,9 @@ def restore_backup(
             db.close()
         _remove_with_sidecars(staging)
         raise
-    log.info("backup.restored schema=%d pending=%d carried=%d marked_sent=%d", version, pending, carried, marked_sent)
-    return RestoreResult(source, aside, version, epoch, pending, carried, marked_sent, note)
+    log.info("backup.restored schema=%d pending=%d carried=%d marked_sent=%d put_back=%d",
+             version, pending, carried, marked_sent, len(after.put_back))
+    return RestoreResult(source, aside, version, epoch, pending, carried, marked_sent, note, after)
 
 
 def _fsync_file(path: Path) -> None:
@@ -602,11 +617,14 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _audit_restore(actor: Actor, clock: Clock, source: Path, epoch: str, pending: int, carried: int) -> None:
+def _audit_restore(
+    actor: Actor, clock: Clock, source: Path, epoch: str, pending: int, carried: int, put_back: int
+) -> None:
     from countylib.context import ServiceContext
     from countylib.library import local_branch
 
     if actor.staff_id and not Staff.select().where(Staff.id == actor.staff_id).exists():
         actor = dataclasses.replace(actor, staff_id=None)  # the account is newer than the backup
     ctx = ServiceContext(db=db, branch=local_branch(), actor=actor, clock=clock)
-    record_audit(ctx, "database.restored", "database", "", source=source.name, epoch=epoch, pending=pending, carried=carried)
+    record_audit(ctx, "database.restored", "database", "", source=source.name, epoch=epoch, pending=pending,
+                 carried=carried, put_back=put_back)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
@@ -454,3 +455,102 @@ def test_check_command_reports_a_problem(library, db_path, capsys):
     assert main(["check", "--db", str(db_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert "marked on loan without exactly one open loan" in err and item.barcode in err
+
+
+# -- restore: what was done after the backup ------------------------------------------------------
+
+
+def _lend_after_backup(library, db_path, tmp_path):
+    """A reader, a copy and a backup; then the copy is lent, and the backup restored."""
+    reader = make_patron(library, "HX01P00007", name="张伟")
+    other = make_patron(library, "HX01P00008", name="李娜")
+    item = make_item(library, "HX01B900007", title="红楼梦")
+    backup = take_backup(db_path, tmp_path / "b").path
+    loan = check_out(library, reader.card_number, item.barcode).loan
+    db.close()
+    result = restore_backup(db_path, backup, clock=library.clock)
+    return result, reader, other, item, loan
+
+
+def test_restore_puts_back_a_loan_made_after_the_backup(library, db_path, tmp_path):
+    from countylib.circulation import current_loans
+    from countylib.i18n import set_language
+    from countylib.rules import Blocked
+    from models import Item, Loan
+
+    result, reader, other, item, loan = _lend_after_backup(library, db_path, tmp_path)
+    ctx = _reopen(db_path, library.clock)
+    assert Item.get_by_id(item.id).status == "on_loan"
+    assert [line.loan_id for line in current_loans(Patron.get_by_id(reader.id), ctx.clock.today())] == [loan.id]
+    with pytest.raises(Blocked) as refused:  # the desk does not lend it a second time
+        check_out(ctx, other.card_number, item.barcode)
+    assert [b.code for b in refused.value.blocks] == ["on_loan"]
+    assert Loan.select().where(Loan.item == item.id).count() == 1
+    # Put back from its event: no second event for the hub.
+    assert Outbox.select().where(Outbox.type == "loan.checked_out").count() == 1
+    assert result.after.total == 1 and result.after.waiting == 1
+    assert "1 changes were made after this backup: 1 (loans, returns, renewals, new readers) are back" in result.line()
+    assert result.details() == ["Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00"]
+    set_language("zh_CN")
+    assert "此备份之后还做过 1 项更改" in result.line()
+    assert result.details() == ["借出 HX01B900007 《红楼梦》 给 张伟 2026-11-21 10:00"]
+
+
+def test_restore_command_lists_what_was_done_after_the_backup(library, db_path, tmp_path, capsys):
+    reader = make_patron(library, "HX01P00007", name="张伟")
+    item = make_item(library, "HX01B900007", title="红楼梦")
+    backup = take_backup(db_path, tmp_path / "b").path
+    check_out(library, reader.card_number, item.barcode)
+    check_in(library, item.barcode)
+    check_out(library, reader.card_number, item.barcode)
+    _patron_events(library, "D", 1)  # a kind that is only listed
+    db.close()
+    assert main(["restore", "--db", str(db_path), str(backup)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Restored ") and "4 changes were made after this backup: 3 " in out[0]
+    assert out[1:] == [
+        "  Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00",
+        "  Returned HX01B900007 “红楼梦”, 2026-11-21 10:00",
+        "  Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00",
+        (
+            "  Kept and sent to the central library, but not shown in this database until it sends the current "
+            "state back at the next sync: new readers × 1."
+        ),
+    ]
+
+
+def test_restore_then_lending_again_gives_the_hub_one_loan(real_hub, tmp_path):
+    from countylib.circulation import check_out
+    from countylib.library import initialize_library
+    from countylib.rules import Blocked
+    from models import Item, Loan
+    from tests.sync import desk
+    from tests.sync.conftest import BranchDB, SkewedClock
+
+    path = tmp_path / "hxa.db"
+    branch = BranchDB(path, "HXA", SkewedClock())
+    initialize_library(open_db(path), library_name="县图书馆", branch_code="HXA", branch_name="A",
+                       admin_user="admin", password="admin123", language="en", clock=branch.clock)
+    branch.enroll(real_hub)
+    with branch.use() as ctx:
+        desk.add_patron(ctx, "A0001", "张伟")
+        desk.add_patron(ctx, "A0002", "李娜")
+        item = desk.add_item(ctx, desk.add_bib(ctx, "红楼梦"), "HXA0000007")
+        branch.client().sync()
+        backup = take_backup(path, tmp_path / "b").path
+        loan = check_out(ctx, "A0001", "HXA0000007").loan  # after the backup, not yet sent
+    db.close()
+    restore_backup(path, backup)
+    with branch.use() as ctx:
+        with contextlib.suppress(Blocked):  # the librarian lends the copy the desk shows as free
+            check_out(ctx, "A0002", "HXA0000007")
+        summary = branch.client().sync()
+    hub_loans = [key for key, row in real_hub.admin.projection("loan").items() if row["item_id"] == item.id]
+    assert hub_loans == [loan.id]  # one loan, the one made after the backup
+    assert [row.id for row in real_hub.admin.open_loans(item.id)] == [loan.id]
+    assert summary.pushed == 1 and summary.duplicates == 0
+    hub_ids = [e.id for e in real_hub.admin.events()]
+    assert len(hub_ids) == len(set(hub_ids))
+    with branch.use():  # and this desk agrees with the hub after the sync
+        assert Item.get_by_id(item.id).status == "on_loan"
+        assert [(row.id, row.checked_in_at) for row in Loan.select().where(Loan.item == item.id)] == [(loan.id, None)]

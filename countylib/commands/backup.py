@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parents=[common_options()],
         help="restore a backup in place of the database",
         description="Put a backup in place of the database. The current file is kept aside first; changes "
-        "not yet sent to the central library are kept and sent under a new sync epoch. Close the app first.",
+        "not yet sent to the central library are kept and sent under a new sync epoch. Loans, returns, renewals "
+        "and new readers made after the backup are put back; every change made after it is listed. "
+        "Close the app first.",
     )
     restore.add_argument("file", type=Path, metavar="FILE", help="the backup to restore")
     restore.set_defaults(func=restore_command)
@@ -83,7 +85,10 @@ def restore_command(args: argparse.Namespace) -> int:
     path = db_path(args)
     if not path.exists():
         unlock_if_encrypted(args.file)  # restoring onto an empty place: the backup's key
-    print(restore_backup(path, args.file).line())
+    result = restore_backup(path, args.file)
+    print(result.line())
+    for detail in result.details():
+        print(f"  {detail}")
     return 0
 
 
