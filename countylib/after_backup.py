@@ -58,12 +58,15 @@ KIND_NAMES = {
 class AfterBackup:
     """The replaced file's events that the backup lacks, and what became of them here."""
 
+    read: bool = False  # the replaced file's outbox was read (else its note says why not)
     total: int = 0
     waiting: int = 0  # of them, not yet received by the central library
     put_back: list[Line] = field(default_factory=list)  # one per change put back here
     not_shown: dict[str, int] = field(default_factory=dict)  # by event type
 
     def line(self) -> str:
+        if not self.read:
+            return ""
         if not self.total:
             return _("Nothing was done in the previous file after this backup was taken.")
         return _(
@@ -88,7 +91,7 @@ class AfterBackup:
 
 def put_back(events: list[dict[str, Any]], clock: Clock) -> AfterBackup:
     """Replay ``events`` (outbox rows of the replaced file, in HLC order) onto the restored tables."""
-    result = AfterBackup(total=len(events), waiting=sum(1 for e in events if e["acked_at"] is None))
+    result = AfterBackup(read=True, total=len(events), waiting=sum(1 for e in events if e["acked_at"] is None))
     places = Places()
     for event in events:
         payload = event["payload"]

@@ -579,7 +579,7 @@ def restore_backup(
                 with db.atomic("IMMEDIATE"):
                     epoch, pending, later, marked_sent, note = _merge_outbox(current)
                     carried = sum(1 for e in later if e["acked_at"] is None)
-                    after = put_back(later, clock)
+                    after = put_back(later, clock) if current.readable and not note else AfterBackup()
                     _audit_restore(actor, clock, source, epoch, pending, carried, len(after.put_back))
                 # Only these tables were written since the whole file was checked.
                 written = ("outbox", "sync_state", "audit_log", *(("loan", "item", "patron") if after.put_back else ()))

@@ -554,3 +554,11 @@ def test_restore_then_lending_again_gives_the_hub_one_loan(real_hub, tmp_path):
     with branch.use():  # and this desk agrees with the hub after the sync
         assert Item.get_by_id(item.id).status == "on_loan"
         assert [(row.id, row.checked_in_at) for row in Loan.select().where(Loan.item == item.id)] == [(loan.id, None)]
+
+
+def test_restore_says_when_nothing_was_done_after_the_backup(library, db_path, tmp_path):
+    backup = take_backup(db_path, tmp_path / "b").path
+    db.close()
+    result = restore_backup(db_path, backup, clock=library.clock)
+    assert result.line().endswith("Nothing was done in the previous file after this backup was taken.")
+    assert result.details() == []
