@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from countylib.clock import Clock
-from countylib.i18n import N_, _
+from countylib.i18n import N_, _, ngettext
 from countylib.replication import Applied, Places, apply_loans, apply_patrons
 from models import Bib, Item, Loan, Outbox, Patron
 
@@ -69,9 +69,12 @@ class AfterBackup:
             return ""
         if not self.total:
             return _("Nothing was done in the previous file after this backup was taken.")
-        return _(
-            "{n} changes were made after this backup: {back} (loans, returns, renewals, new readers) are back in "
-            "this database; {waiting} are still to be sent to the central library, each exactly once."
+        return ngettext(
+            "{n} change was made after this backup. Put back in this database (loans, returns, renewals, new "
+            "readers): {back}. Still to be sent to the central library, each exactly once: {waiting}.",
+            "{n} changes were made after this backup. Put back in this database (loans, returns, renewals, new "
+            "readers): {back}. Still to be sent to the central library, each exactly once: {waiting}.",
+            self.total,
         ).format(n=self.total, back=len(self.put_back), waiting=self.waiting)
 
     def details(self) -> list[str]:

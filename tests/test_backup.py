@@ -489,7 +489,7 @@ def test_restore_puts_back_a_loan_made_after_the_backup(library, db_path, tmp_pa
     # Put back from its event: no second event for the hub.
     assert Outbox.select().where(Outbox.type == "loan.checked_out").count() == 1
     assert result.after.total == 1 and result.after.waiting == 1
-    assert "1 changes were made after this backup: 1 (loans, returns, renewals, new readers) are back" in result.line()
+    assert "1 change was made after this backup. Put back in this database (loans, returns, renewals, new readers): 1." in result.line()
     assert result.details() == ["Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00"]
     set_language("zh_CN")
     assert "此备份之后还做过 1 项更改" in result.line()
@@ -507,7 +507,7 @@ def test_restore_command_lists_what_was_done_after_the_backup(library, db_path, 
     db.close()
     assert main(["restore", "--db", str(db_path), str(backup)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("Restored ") and "4 changes were made after this backup: 3 " in out[0]
+    assert out[0].startswith("Restored ") and "4 changes were made after this backup. Put back in this database (loans, returns, renewals, new readers): 3." in out[0]
     assert out[1:] == [
         "  Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00",
         "  Returned HX01B900007 “红楼梦”, 2026-11-21 10:00",
