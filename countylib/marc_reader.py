@@ -200,8 +200,9 @@ def _read_in_worker(path: str, flavour: str, encoding: str, start: int, out: mul
                 if os.getppid() != parent:  # the import's process is gone: nobody will read this
                     raise SystemExit(1) from None
 
-    # The pinyin tables take a third of a second to load. The first records go to the
-    # writing process unspelt while they load, so it has work from the start; it spells those.
+    # The pinyin tables take a twentieth of a second to load (a third the first time, when
+    # they are built). The first records go to the writing process unspelt while they
+    # load, so it has work from the start; it spells those.
     tables = threading.Event()
     threading.Thread(target=lambda: (load_tables(), tables.set()), daemon=True, name="pinyin-tables").start()
     try:

@@ -20,6 +20,12 @@ def log_dir() -> Path:
     return Path(home) / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """Files the app can rebuild (tables derived from its libraries)."""
+    home = os.environ.get("COUNTYLIB_HOME")
+    return Path(home) / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def default_db() -> Path:
     return data_dir() / "countylib.db"
 

@@ -13,9 +13,17 @@ words, as ``lazy_pinyin(errors=...)`` would.
 
 from __future__ import annotations
 
+import importlib.metadata
+import logging
+import marshal
+import os
 import re
+import sys
 import threading
 from functools import lru_cache
+from pathlib import Path
+
+from countylib.paths import cache_dir
 
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _HAN_RUN = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in _HAN_RANGES) + "]+")
@@ -37,44 +45,102 @@ _TONES = str.maketrans(
     }
 )
 _lock = threading.Lock()
+_CACHE_FORMAT = 1  # raise when _Tables.dumps changes
+log = logging.getLogger(__name__)
 
 
 class _Tables:
-    def __init__(self) -> None:
-        from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+    """The readings, and the phrases that settle a polyphone, as plain dicts and sets."""
 
-        self.reading: dict[int, str] = {}
-        self.polyphones: set[str] = set()
-        self.all_readings: dict[str, list[str]] = {}  # polyphones only
-        for code, readings in PINYIN_DICT.items():
-            plain = [r.translate(_TONES) for r in readings.split(",")]
-            self.reading[code] = plain[0]
-            if len(set(plain)) > 1:
-                self.polyphones.add(chr(code))
-                self.all_readings[chr(code)] = list(dict.fromkeys(plain))
-        # Only phrases that settle a polyphone matter; the rest read as their characters.
-        self.phrases: dict[str, list[str]] = {}
-        self.prefixes: set[str] = set()
-        for phrase, readings in PHRASES_DICT.items():
-            if len(phrase) < 2 or not self.polyphones.intersection(phrase):
-                continue
-            self.phrases[phrase] = [r[0].translate(_TONES) for r in readings]
-            for end in range(2, len(phrase) + 1):
-                self.prefixes.add(phrase[:end])
+    def __init__(
+        self,
+        reading: dict[int, str],
+        all_readings: dict[str, list[str]],
+        phrases: dict[str, list[str]],
+        prefixes: set[str],
+    ) -> None:
+        self.reading = reading
+        self.all_readings = all_readings  # polyphones only
+        self.polyphones = set(all_readings)
+        self.phrases = phrases
+        self.prefixes = prefixes
         # One space after each syllable: translate gives "hong lou meng " in one C call.
         # Han characters without a reading give nothing.
         self.spaced = {code: "" for start, end in _HAN_RANGES for code in range(start, end + 1)}
-        self.spaced.update((code, reading + " ") for code, reading in self.reading.items())
+        self.spaced.update((code, text + " ") for code, text in reading.items())
+
+    @classmethod
+    def from_pypinyin(cls) -> _Tables:
+        from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+
+        reading: dict[int, str] = {}
+        all_readings: dict[str, list[str]] = {}
+        for code, readings in PINYIN_DICT.items():
+            plain = [r.translate(_TONES) for r in readings.split(",")]
+            reading[code] = plain[0]
+            if len(set(plain)) > 1:
+                all_readings[chr(code)] = list(dict.fromkeys(plain))
+        # Only phrases that settle a polyphone matter; the rest read as their characters.
+        phrases: dict[str, list[str]] = {}
+        prefixes: set[str] = set()
+        for phrase, readings in PHRASES_DICT.items():
+            if len(phrase) < 2 or all_readings.keys().isdisjoint(phrase):
+                continue
+            phrases[phrase] = [r[0].translate(_TONES) for r in readings]
+            for end in range(2, len(phrase) + 1):
+                prefixes.add(phrase[:end])
+        return cls(reading, all_readings, phrases, prefixes)
+
+    def dumps(self) -> bytes:
+        return marshal.dumps((self.reading, self.all_readings, self.phrases, self.prefixes))
+
+    @classmethod
+    def loads(cls, data: bytes) -> _Tables:
+        reading, all_readings, phrases, prefixes = marshal.loads(data)
+        return cls(reading, all_readings, phrases, prefixes)
+
+
+def _cache_file() -> Path:
+    """The tables as built from this pypinyin, for this Python's marshal format."""
+    # Asked of the installed package's metadata: importing pypinyin loads its dictionaries.
+    version = f"{importlib.metadata.version('pypinyin')}-py{sys.version_info[0]}{sys.version_info[1]}-{_CACHE_FORMAT}"
+    return cache_dir() / f"pinyin-{version}.marshal"
 
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
+    """Built from pypinyin's dictionaries once (a third of a second), then read back from
+    the cache folder (a twentieth): every import's reading process and every app start
+    that searches would otherwise pay the third again."""
     with _lock:
-        return _Tables()
+        path = _cache_file()
+        try:
+            return _Tables.loads(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        except (OSError, EOFError, ValueError, TypeError) as exc:
+            log.warning("pinyin table cache %s unreadable (%s); building it again", path, exc)
+        tables = _Tables.from_pypinyin()
+        _save(path, tables.dumps())
+        return tables
+
+
+def _save(path: Path, data: bytes) -> None:
+    # Written aside and renamed: a process starting meanwhile reads the old file or none.
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        os.replace(part, path)
+    except OSError as exc:
+        # Only a cache: the tables are in memory, and the next process builds them again.
+        log.warning("could not keep the pinyin tables in %s: %s", path, exc)
+        if part.exists():
+            part.unlink()
 
 
 def load_tables() -> None:
-    """Load the reading tables now (a third of a second) rather than at the first spelling."""
+    """Load the reading tables now rather than at the first spelling."""
     _tables()
 
 
