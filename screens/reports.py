@@ -148,13 +148,16 @@ class ReportsScreen(AreaScreen):
             with Horizontal(id="glances"):
                 yield GlancePanel(_("Today"), charts=False, id="glance-today")
                 yield GlancePanel(_("This week"), charts=True, id="glance-week")
+            # The period on one line, what to make of it on the next: in one line the buttons ran
+            # off a 140-column terminal in Chinese.
             with Horizontal(id="report-bar"):
                 yield Select([(_(label), key) for key, label in PRESETS], value="this_month", allow_blank=False, id="report-preset")
                 yield Input(start.isoformat(), id="report-from", placeholder=_("from YYYY-MM-DD"))
                 yield Input(end.isoformat(), id="report-to", placeholder=_("to YYYY-MM-DD"))
                 yield Select([(_("Whole library"), WHOLE_LIBRARY), *places], value=WHOLE_LIBRARY, allow_blank=False, id="report-place")
-                yield Checkbox(_("Names in full (internal)"), id="report-internal")
                 yield Button(_("Show"), id="report-show", variant="primary")
+            with Horizontal(id="report-actions"):
+                yield Checkbox(_("Names in full (internal)"), id="report-internal")
                 yield Button(_("Export CSV"), id="report-export")
                 yield Button(_("Annual report (PDF)"), id="report-annual")
             yield Static("", id="report-message")

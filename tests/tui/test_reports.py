@@ -1,11 +1,14 @@
 """The reports area as staff use it: today and this week at a glance, a period's tables, a place
-filter, a mistyped date, the CSV export and the annual report, in English and Chinese."""
+filter, a mistyped date, the CSV export and the annual report, in English and Chinese, at the
+widths staff terminals have."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Checkbox, DataTable, Input, Select, Sparkline, Static, TabbedContent
+import pytest
+from rich.cells import cell_len
+from textual.widgets import Button, Checkbox, DataTable, Input, Select, Sparkline, Static, TabbedContent
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
@@ -110,6 +113,20 @@ async def test_export_csv_and_annual_report(library, db_path):
         assert message.startswith("Annual report written to ")
         pdf = Path(message.removeprefix("Annual report written to "))
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("width", [120, 140])
+async def test_every_button_fits_the_width(library, db_path, language, width):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+    async with app.run_test(size=(width, 40)) as pilot:
+        screen = await open_reports(pilot)
+        right = screen.query_one("#reports").content_region.right
+        for widget in screen.query("#report-bar > *, #report-actions > *"):
+            assert widget.region.right <= right, f"{widget.id} runs off the screen at {width} columns"
+        for button in screen.query(Button):
+            assert button.region.width >= cell_len(str(button.label)) + 2, f"{button.id} is cut"
 
 
 async def test_reports_in_chinese(library, db_path):
