@@ -98,11 +98,12 @@ class Glance:
 
 @dataclass(frozen=True)
 class BucketRow:
-    """Loans lent in one day or month of the period (``start`` is its first day)."""
+    """Loans lent and renewals made in one day or month of the period (``start`` is its first day)."""
 
     start: dt.date
     loans: int
-    renewals: int
+    renewals: int  # renewals of the loans lent then, made whenever
+    renewals_made: int  # renewals made then, of loans lent whenever
 
 
 @dataclass(frozen=True)

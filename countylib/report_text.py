@@ -180,10 +180,11 @@ def report_tables(report: PeriodReport, words: Words) -> list[Table]:
         Table(
             "by_time",
             t._("Loans by day") if c.bucket == "day" else t._("Loans by month"),
-            # Renewals here are those of the loans lent that day or month (made whenever),
-            # not the renewals made then, which the overview counts.
-            [time_label, t._("Loans"), t._("Renewals of these loans")],
-            [(r.start if c.bucket == "day" else r.start.strftime("%Y-%m"), r.loans, r.renewals) for r in c.by_time],
+            # Two figures that differ: the renewals of the loans lent that day or month (made
+            # whenever), and the renewals made then (of loans lent whenever), which add up to the
+            # overview's renewals.
+            [time_label, t._("Loans"), t._("Renewals of these loans"), t._("Renewals made")],
+            [(r.start if c.bucket == "day" else r.start.strftime("%Y-%m"), r.loans, r.renewals, r.renewals_made) for r in c.by_time],
         ),
         Table(
             "by_class",

@@ -130,6 +130,17 @@ def _values(ctx: ServiceContext, ranges: list[tuple[dt.date, dt.date]]) -> tuple
     return ", ".join(f"({n}, ?, ?)" for n in range(len(ranges))), params
 
 
+# Renewals leave no row of their own: the desk's outbox keeps each one with its time, and the
+# loan it renewed (so a place's renewals are those of the loans lent there).
+RENEWAL_AT_PLACE = "AND EXISTS (SELECT 1 FROM loan l WHERE l.id = json_extract(o.payload, '$.loan_id') AND l.location_id = ?)"
+
+
+def _hlc_from(ctx: ServiceContext, day: dt.date) -> int:
+    """The lowest HLC stamp of an event made on the local day or later: stamps are never earlier
+    than the wall clock, so it bounds a scan of the outbox from below."""
+    return pack(int(_utc(ctx, day).replace(tzinfo=dt.UTC).timestamp() * 1000), 0)
+
+
 def mask_name(name: str) -> str:
     """张三丰 → 张*丰, 张三 → 张*: enough for readers to recognise themselves, not to be found."""
     name = name.strip()
@@ -155,14 +166,9 @@ def glance(ctx: ServiceContext, period: Period) -> Glance:
     place = _place(period)
     start, end = _bounds(ctx, period.start, period.end)
     now = stored_time(ctx.clock.utcnow())
-    # Renewals leave no row of their own: the desk's outbox keeps each one with its time.
-    # HLC stamps are never earlier than the wall clock, so the stamp bounds the scan from below.
-    hlc_from = pack(int(_utc(ctx, period.start).replace(tzinfo=dt.UTC).timestamp() * 1000), 0)
     where_loan = "AND +l.location_id = ?" if place else ""
     where_return = "AND +l.checkin_location_id = ?" if place else ""
-    where_renewal = (
-        "AND EXISTS (SELECT 1 FROM loan l WHERE l.id = json_extract(o.payload, '$.loan_id') AND l.location_id = ?)" if place else ""
-    )
+    where_renewal = RENEWAL_AT_PLACE if place else ""
     where_patron = "AND EXISTS (SELECT 1 FROM patron p WHERE p.id = c.patron_id AND p.home_branch_id = ?)" if place else ""
     where_visit = "AND v.location_id = ?" if place else ""
     where_event = "AND e.location_id = ?" if place else ""
@@ -191,7 +197,7 @@ def glance(ctx: ServiceContext, period: Period) -> Glance:
     params = [
         start, end, *pid,
         start, end, *pid,
-        hlc_from, start, end, *pid,
+        _hlc_from(ctx, period.start), start, end, *pid,
         start, end, *bid,
         *days, *pid,
         start, end, now, *pid,
@@ -262,7 +268,8 @@ def _categories(ctx: ServiceContext, place_id: str | None) -> list[str]:
 def circulation(ctx: ServiceContext, period: Period) -> Circulation:
     """Loans by day or month, by place and by patron category: one count per (place, category,
     day or month), each a range on the index (place, category, time), so a year of a county's
-    loans is a few hundred index ranges rather than millions of rows sorted."""
+    loans is a few hundred index ranges rather than millions of rows sorted. Each day or month
+    also counts the renewals made in it."""
     ctx.require(LIBRARIAN)
     place = _place(period)
     size, ranges = buckets(period)
@@ -301,6 +308,7 @@ def circulation(ctx: ServiceContext, period: Period) -> Circulation:
         by_time[n][1] += int(renewals)
         by_place[loc] += loans
         by_category[cat] += loans
+    made = _renewals_made(ctx, place, ranges)
     total = sum(by_place.values())
     names = {loc.id: loc for loc in Location.select().where(Location.id.in_(list(by_place)))} if by_place else {}
     return Circulation(
@@ -308,7 +316,7 @@ def circulation(ctx: ServiceContext, period: Period) -> Circulation:
         loans=total,
         renewals=sum(r for _, r in by_time.values()),
         bucket=size,
-        by_time=[BucketRow(ranges[n][0], *by_time[n]) if n in by_time else BucketRow(ranges[n][0], 0, 0) for n in range(len(ranges))],
+        by_time=[BucketRow(ranges[n][0], *by_time.get(n, (0, 0)), made[n]) for n in range(len(ranges))],
         by_place=sorted(
             (PlaceRow(names[i].code, names[i].name, names[i].kind, KIND_NAMES.get(names[i].kind, names[i].kind), n, _share(n, total)) for i, n in by_place.items()),
             key=lambda r: (-r.loans, r.code),
@@ -317,6 +325,21 @@ def circulation(ctx: ServiceContext, period: Period) -> Circulation:
             (CategoryRow(CATEGORY_LABELS.get(c, c), n, _share(n, total)) for c, n in by_category.items()), key=lambda r: (-r.loans, r.category)
         ),
     )
+
+
+def _renewals_made(ctx: ServiceContext, place: Location | None, ranges: list[tuple[dt.date, dt.date]]) -> list[int]:
+    """Renewals made in each day or month, whichever loans they renewed: one pass over the
+    outbox from the period's first day (CROSS JOIN keeps the outbox as the outer loop)."""
+    values, params = _values(ctx, ranges)
+    where = RENEWAL_AT_PLACE if place else ""
+    sql = f"""
+    WITH k(n, a, b) AS (VALUES {values})
+    SELECT k.n, count(*) FROM outbox o CROSS JOIN k
+    WHERE o.hlc >= ? AND o.type = 'loan.renewed' AND o.created_at >= k.a AND o.created_at < k.b {where}
+    GROUP BY k.n
+    """
+    counts = dict(_rows(ctx, sql, [*params, _hlc_from(ctx, ranges[0][0]), *([place.id] if place else [])]))
+    return [counts.get(n, 0) for n in range(len(ranges))]
 
 
 # -- classes, titles, weeding ---------------------------------------------------------------

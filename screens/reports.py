@@ -1,7 +1,7 @@
 """The reports area (F8): today and this week at a glance with small charts, then every table of
-a chosen period (any range, optionally one place), exported to CSV or printed as the annual
-reading report. Queries run in thread workers, each on its own connection, so the screen never
-waits on a county's five million loans."""
+a chosen period (any range, optionally one place), exported to CSV or printed as a month's
+statistics or the annual reading report. Queries run in thread workers, each on its own
+connection, so the screen never waits on a county's five million loans."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import N_, _, current_language
 from countylib.report_data import Glance, Period, PeriodReport
 from countylib.report_text import Num, Pct, Table, Words, period_text, report_tables, write_csv
-from printing.annual_report import render_annual_report
+from printing.annual_report import render_annual_report, render_period_report
 from screens.base import AreaScreen
 from screens.events_common import export_path
 
@@ -131,6 +131,7 @@ class ReportsScreen(AreaScreen):
     BINDINGS = [
         Binding("f11", "refresh", N_("Refresh"), id="reports.refresh"),
         Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export"),
+        Binding("ctrl+t", "monthly_pdf", N_("Monthly report (PDF)"), id="reports.monthly"),
         Binding("ctrl+r", "annual_pdf", N_("Annual report (PDF)"), id="reports.annual"),
     ]
 
@@ -148,14 +149,18 @@ class ReportsScreen(AreaScreen):
             with Horizontal(id="glances"):
                 yield GlancePanel(_("Today"), charts=False, id="glance-today")
                 yield GlancePanel(_("This week"), charts=True, id="glance-week")
+            # The period on one line, what to make of it on the next: in one line the buttons ran
+            # off a 140-column terminal in Chinese.
             with Horizontal(id="report-bar"):
                 yield Select([(_(label), key) for key, label in PRESETS], value="this_month", allow_blank=False, id="report-preset")
                 yield Input(start.isoformat(), id="report-from", placeholder=_("from YYYY-MM-DD"))
                 yield Input(end.isoformat(), id="report-to", placeholder=_("to YYYY-MM-DD"))
                 yield Select([(_("Whole library"), WHOLE_LIBRARY), *places], value=WHOLE_LIBRARY, allow_blank=False, id="report-place")
-                yield Checkbox(_("Names in full (internal)"), id="report-internal")
                 yield Button(_("Show"), id="report-show", variant="primary")
+            with Horizontal(id="report-actions"):
+                yield Checkbox(_("Names in full (internal)"), id="report-internal")
                 yield Button(_("Export CSV"), id="report-export")
+                yield Button(_("Monthly report (PDF)"), id="report-monthly")
                 yield Button(_("Annual report (PDF)"), id="report-annual")
             yield Static("", id="report-message")
             with TabbedContent(id="report-tabs"):
@@ -248,6 +253,15 @@ class ReportsScreen(AreaScreen):
         render_annual_report(annual, path)
         return str(path)
 
+    @work(thread=True, exclusive=True, group="report-monthly", exit_on_error=False, description="monthly report")
+    def make_monthly(self, month: Period, internal: bool) -> str:
+        with self.ctx.db.connection_context():
+            report = reports.period_report(self.ctx, month, internal=internal)
+        place = f"-{month.location}" if month.location else ""
+        path = export_path(f"{report.library_name}-{month.start:%Y-%m}{place}-monthly-report", ".pdf")
+        render_period_report(report, path, current_language())
+        return str(path)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
         if not group.startswith("report"):
@@ -264,6 +278,8 @@ class ReportsScreen(AreaScreen):
                 self.query_one("#glance-week", GlancePanel).show(result.week)
             elif group == "report":
                 self.show_report(result)
+            elif group == "report-monthly":
+                self.say(_("Monthly report written to {path}").format(path=result))
             else:
                 self.say(_("Annual report written to {path}").format(path=result))
 
@@ -312,6 +328,19 @@ class ReportsScreen(AreaScreen):
     @on(Button.Pressed, "#report-export")
     def export_pressed(self) -> None:
         self.action_export_csv()
+
+    @on(Button.Pressed, "#report-monthly")
+    def action_monthly_pdf(self) -> None:
+        """The month the shown period starts in, at the chosen place (this month, the whole
+        library, if the dates are mistyped)."""
+        try:
+            period = self.chosen_period()
+            first, place = period.start, period.location
+        except CountyLibError:
+            first, place = self.ctx.clock.today(), None
+        label = f"{first:%Y-%m} · {place}" if place else f"{first:%Y-%m}"
+        self.say(_("Writing the monthly report for {month}…").format(month=label))
+        self.make_monthly(Period.month(first.year, first.month, place), self.query_one("#report-internal", Checkbox).value)
 
     @on(Button.Pressed, "#report-annual")
     def action_annual_pdf(self) -> None:

@@ -54,6 +54,21 @@ def test_circulation_by_month_place_and_category(library, small):
     assert [(r.category, r.loans) for r in c.by_category] == [("Adult", 5), ("Child", 2)]
 
 
+def test_renewals_made_each_day_are_not_those_of_the_days_loans(library, small):
+    # The January loan was renewed today: January's loans count one renewal, today one was made.
+    november = reports.circulation(library, Period.month(2026, 11))
+    today = november.by_time[TODAY.day - 1]
+    assert (today.start, today.loans, today.renewals, today.renewals_made) == (TODAY, 1, 0, 1)
+    assert sum(r.renewals_made for r in november.by_time) == reports.glance(library, Period.month(2026, 11)).renewals == 1
+    year = reports.circulation(library, YEAR)
+    assert [b.renewals_made for b in year.by_time] == [0] * 10 + [1, 0]
+    assert [b.renewals for b in year.by_time] == [1] + [0] * 11
+    # At a place: renewals of the loans lent there (the renewed loan was lent at the branch).
+    assert reports.circulation(library, Period.day(TODAY, "HX01")).by_time[0].renewals_made == 1
+    assert reports.circulation(library, Period.day(TODAY, "HX01-VS01")).by_time[0].renewals_made == 0
+    assert reports.circulation(library, Period.day(TODAY - dt.timedelta(days=1))).by_time[0].renewals_made == 0
+
+
 def test_the_year_follows_local_days_not_utc(library, small):
     assert reports.circulation(library, Period.day(dt.date(2026, 1, 1))).loans == 1
     assert reports.circulation(library, Period.year(2025)).loans == 1

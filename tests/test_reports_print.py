@@ -102,8 +102,8 @@ def test_csv_has_every_table_with_plain_numbers(library, small):
     assert lines[0] == ["某某县图书馆 2026"] and rows > 40
     titles = [line[0] for n, line in enumerate(lines) if n and line and not lines[n - 1]]
     assert titles[:3] == ["Overview", "Loans by month", "Loans and holdings by class (CLC)"]
-    # its renewals are those of the month's loans, not the renewals made that month: said so
-    assert ["Month", "Loans", "Renewals of these loans"] in lines
+    # the renewals of the month's loans and the renewals made that month, each said so
+    assert ["Month", "Loans", "Renewals of these loans", "Renewals made"] in lines
     assert ["I", "Literature", "5", "71.4", "1", "2", "2.5"] in lines
     assert ["1", "张三丰", "HX010001", "Adult", "3"] in lines  # internal: names in full
 
@@ -142,6 +142,23 @@ def test_command_line_annual_daily_monthly(library, small, db_path, tmp_path, ca
     ranged = tmp_path / "range.csv"
     assert main(["report", "monthly", "--from", "2026-01-01", "--to", "2026-03-31", "--out", str(ranged), "--db", str(db_path)]) == 0
     assert "2026-01-01 to 2026-03-31 (5 loans" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "lang, columns",
+    [
+        ("en", ["Day", "Loans", "Renewals of these loans", "Renewals made"]),
+        ("zh_CN", ["日期", "借阅", "本期借出图书的续借次数", "续借次数"]),
+    ],
+)
+def test_daily_csv_counts_the_renewals_made_that_day(library, small, db_path, tmp_path, lang, columns):
+    library.db.close()
+    daily = tmp_path / "day.csv"
+    assert main(["report", "daily", "--date", "2026-11-21", "--out", str(daily), "--db", str(db_path), "--lang", lang]) == 0
+    lines = list(csv.reader(StringIO(daily.read_text(encoding="utf-8-sig"))))
+    header = lines.index(columns)
+    # Today's loan was not renewed; the renewal made today was of a loan lent in January.
+    assert lines[header + 1] == ["2026-11-21", "1", "0", "1"]
 
 
 @pytest.mark.parametrize(

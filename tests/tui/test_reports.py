@@ -1,14 +1,19 @@
 """The reports area as staff use it: today and this week at a glance, a period's tables, a place
-filter, a mistyped date, the CSV export and the annual report, in English and Chinese."""
+filter, a mistyped date, the CSV export, the monthly and the annual report, in English and
+Chinese, at the widths staff terminals have."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Checkbox, DataTable, Input, Select, Sparkline, Static, TabbedContent
+import pytest
+from pypdf import PdfReader
+from rich.cells import cell_len
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Sparkline, Static, TabbedContent
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
+from countylib.paths import data_dir
 from screens.reports import ReportsScreen
 from tests.report_helpers import build_small_library
 from tests.tui.pilot_helpers import sign_in, type_into
@@ -37,6 +42,18 @@ def text(pilot, selector: str) -> str:
 def column(pilot, key: str, index: int) -> list[str]:
     table = pilot.app.screen.query_one(f"#table-{key}", DataTable)
     return [str(table.get_row_at(n)[index]) for n in range(table.row_count)]
+
+
+def written(pilot, prefix: str) -> Path:
+    """The file the screen's message says it wrote."""
+    message = text(pilot, "#report-message")
+    assert message.startswith(prefix), message
+    return Path(message.removeprefix(prefix))
+
+
+def pdf_words(path: Path) -> str:
+    """A PDF's text without the spaces and line breaks layout put in."""
+    return "".join("".join(page.extract_text() for page in PdfReader(path).pages).split())
 
 
 def overview(pilot) -> dict[str, str]:
@@ -110,6 +127,45 @@ async def test_export_csv_and_annual_report(library, db_path):
         assert message.startswith("Annual report written to ")
         pdf = Path(message.removeprefix("Annual report written to "))
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+async def test_monthly_report_pdf_for_the_month_the_period_starts_in(library, db_path):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reports(pilot)
+        footer = [str(key.description) for key in screen.query_one(Footer).query("FooterKey")]
+        assert "Monthly report (PDF)" in footer
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        pdf = written(pilot, "Monthly report written to ")
+        assert pdf.parent == data_dir() / "exports" and pdf.suffix == ".pdf"  # beside the annual report
+        assert "1Nov2026–30Nov2026" in pdf_words(pdf)
+
+        # A range from 5 March at the van stop: the whole of March there, by the button.
+        await type_into(pilot, "#report-from", "2026-03-05")
+        await type_into(pilot, "#report-to", "2026-04-10")
+        screen.query_one("#report-place", Select).value = "HX01-VS01"
+        await settle(pilot)
+        await pilot.click("#report-monthly")
+        await settle(pilot)
+        pdf = written(pilot, "Monthly report written to ")
+        assert "2026-03-HX01-VS01" in pdf.name
+        assert "1Mar2026–31Mar2026·东村" in pdf_words(pdf)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("width", [120, 140])
+async def test_every_button_fits_the_width(library, db_path, language, width):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+    async with app.run_test(size=(width, 40)) as pilot:
+        screen = await open_reports(pilot)
+        right = screen.query_one("#reports").content_region.right
+        for widget in screen.query("#report-bar > *, #report-actions > *"):
+            assert widget.region.right <= right, f"{widget.id} runs off the screen at {width} columns"
+        for button in screen.query(Button):
+            assert button.region.width >= cell_len(str(button.label)) + 2, f"{button.id} is cut"
 
 
 async def test_reports_in_chinese(library, db_path):
