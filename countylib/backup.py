@@ -6,8 +6,8 @@ keeps lending (in WAL mode readers never block writers, and a stepwise copy woul
 every time the desk wrote). It is written to a ``.part`` file, checked, and only then
 renamed, so a USB stick pulled out mid-copy never leaves a file that looks like a backup.
 
-Rotation keeps the newest backup of each of the last 7 days, 4 weeks and 12 months, and
-never touches the files migrations and restores set aside (their names differ).
+Rotation keeps the three newest backups, and the newest of each of the last 7 days, 4 weeks
+and 12 months, and never touches the files migrations and restores set aside (their names differ).
 
 Restoring (SYNC.md "Restores"): the chosen file is copied next to the database, checked
 (a CountyLib file, not newer than this program, intact by quick_check) and migrated if older. The sync
@@ -61,6 +61,9 @@ register_settings(
 )
 
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
+# Whatever their day: a backup taken by hand before a large import must outlive the app's
+# own backups later that same day, which the newest-of-each-day rule alone would not keep.
+KEEP_NEWEST = 3
 # Restarting the app several times in an hour should not copy the file each time.
 START_BACKUP_MIN_AGE = dt.timedelta(hours=1)
 DAILY_BACKUP_MAX_AGE = dt.timedelta(hours=24)
@@ -165,8 +168,9 @@ def list_backups(folder: Path, stem: str) -> list[BackupFile]:
 
 
 def backups_to_keep(backups: list[BackupFile]) -> set[Path]:
-    """``backups`` newest first (as list_backups gives them). Grandfather-father-son: the newest backup of each of the last 7 days, 4 ISO weeks, 12 months."""
-    keep: set[Path] = set()
+    """``backups`` newest first (as list_backups gives them): the newest few, then
+    grandfather-father-son: the newest backup of each of the last 7 days, 4 ISO weeks, 12 months."""
+    keep = {backup.path for backup in backups[:KEEP_NEWEST]}
     periods: dict[str, list] = {"day": [], "week": [], "month": []}
     limits = {"day": KEEP_DAILY, "week": KEEP_WEEKLY, "month": KEEP_MONTHLY}
     for backup in backups:  # newest first

@@ -140,6 +140,18 @@ def test_rotation_keeps_7_daily_4_weekly_12_monthly():
     assert len(kept) <= 7 + 4 + 12
 
 
+def test_a_backup_taken_by_hand_outlives_the_later_ones_that_day(tmp_path):
+    for hour in (9, 12, 15):  # by hand before an import at 9, then the app's own
+        (tmp_path / f"library-20261121-{hour:02d}0000.db").write_bytes(b"x")
+    rotate(tmp_path, "library")
+    assert len(list_backups(tmp_path, "library")) == 3
+    (tmp_path / "library-20261121-180000.db").write_bytes(b"x")
+    rotate(tmp_path, "library")
+    assert [b.path.name for b in list_backups(tmp_path, "library")] == [
+        "library-20261121-180000.db", "library-20261121-150000.db", "library-20261121-120000.db"
+    ]
+
+
 def test_rotate_deletes_only_rotated_backups_of_this_database(tmp_path):
     for n in range(20):
         (tmp_path / f"library-202611{n + 1:02d}-020000.db").write_bytes(b"x")
