@@ -496,10 +496,55 @@ def certificate_for(ctx: ServiceContext, donation: Donation, language: str | Non
         donor_name=donation.donor.name,
         received_on=donation.received_on,
         books=books,
-        number=f"{ctx.branch.code}-{donation.received_on:%Y%m%d}-{donation.id[-4:].upper()}",
+        number=certificate_number(ctx, donation),
         issued_on=ctx.clock.today(),
         language=language or get_setting("certificate_language"),
     )
+
+
+def certificate_number(ctx: ServiceContext, donation: Donation) -> str:
+    return f"{ctx.branch.code}-{donation.received_on:%Y%m%d}-{donation.id[-4:].upper()}"
+
+
+_CERTIFICATE_NUMBER = re.compile(r"^\s*([\w-]+?)-(\d{8})-([0-9A-Fa-f]{4})\s*$")
+
+
+def donation_for_certificate(
+    ctx: ServiceContext, *, number: str | None = None, donor: str | None = None, received_on: dt.date | None = None
+) -> Donation:
+    """The finished donation a certificate is reprinted for: by the number printed on the
+    first one, or by the donor's name (and the day, when they gave more than once)."""
+    query = Donation.select(Donation, Donor).join(Donor).where(Donation.branch == ctx.branch)
+    if number is not None:
+        match = _CERTIFICATE_NUMBER.match(number)
+        if match is None or match.group(1).upper() != ctx.branch.code.upper():
+            raise ValidationError(
+                "{number} is not a certificate number of this branch (like {example}).",
+                number=number,
+                example=f"{ctx.branch.code}-20261110-3FA2",
+            )
+        day = dt.datetime.strptime(match.group(2), "%Y%m%d").date()
+        query = query.where((Donation.received_on == day) & Donation.id.endswith(match.group(3).lower()))
+    else:
+        query = query.where(Donor.name == (donor or "").strip())
+        if received_on is not None:
+            query = query.where(Donation.received_on == received_on)
+    found = [d for d in query.order_by(Donation.received_on) if accepted_lines(d)]
+    if not found:
+        raise NotFound(
+            "No donation with books accepted matches {what}.",
+            what=number or " ".join(str(part) for part in (donor, received_on) if part),
+        )
+    if len(found) > 1:
+        listed = "; ".join(
+            f"{certificate_number(ctx, d)} ({d.received_on:%Y-%m-%d}, {len(accepted_lines(d))})" for d in found
+        )
+        raise ValidationError(
+            "{donor} gave more than once: {listed}. Say which with its number or its date.",
+            donor=found[0].donor.name,
+            listed=listed,
+        )
+    return found[0]
 
 
 def accessioned_items(donation: Donation) -> list[Item]:

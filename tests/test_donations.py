@@ -289,3 +289,44 @@ def test_messages_translate(donation, branch):
     finally:
         set_language("en")
     assert Donation.select().count() == 1
+
+
+def test_print_certificate_again_from_the_command_line(donation, branch, db_path, tmp_path, capsys):
+    from countylib.cli import main
+
+    five_book_donation(branch, donation)
+    number = certificate_for(branch, donation).number
+    out = tmp_path / "again.pdf"
+    assert main(["print", "certificate", "--db", str(db_path), "--out", str(out), "--donor", "张三"]) == 0
+    assert f"Printed certificate {number} for 张三 (4 books) to {out}" in capsys.readouterr().out
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    assert number in text and "红楼梦" in text and "数据结构" in text and "破损的旧书" not in text
+
+    argv = ["print", "certificate", "--db", str(db_path), "--out", str(out), "--number", number.lower(), "--language", "en"]
+    assert main(argv) == 0
+    assert "Certificate of Donation" in PdfReader(out).pages[0].extract_text()
+
+
+def test_print_certificate_names_what_it_cannot_find(donation, branch, db_path, tmp_path, capsys):
+    from countylib.cli import main
+
+    out = tmp_path / "x.pdf"
+    five_book_donation(branch, donation)
+    second = receive_donation(branch, donation.donor, how_received="post", received_on=dt.date(2026, 11, 20))
+    forward_line(branch, add_book(branch, second, "一本旧书"), "HX01-RP1")
+
+    def refused(*options: str) -> str:
+        assert main(["print", "certificate", "--db", str(db_path), "--out", str(out), *options]) == 1
+        return capsys.readouterr().err
+
+    listed = refused("--donor", "张三")
+    assert "张三 gave more than once:" in listed
+    assert f"{certificate_for(branch, second).number} (2026-11-20, 1)" in listed
+    assert main(["print", "certificate", "--db", str(db_path), "--out", str(out), "--donor", "张三",
+                 "--date", "2026-11-20"]) == 0
+    assert "(1 books)" in capsys.readouterr().out
+    assert "No donation with books accepted matches 李四." in refused("--donor", "李四")
+    assert "is not a certificate number of this branch (like HX01-20261110-3FA2)" in refused("--number", "XZ01-20261121-AB12")
+    assert "No donation with books accepted matches HX01-20261121-0000." in refused("--number", "HX01-20261121-0000")
+    assert "is not a date like 2026-11-01" in refused("--donor", "张三", "--date", "21/11/2026")
+    assert not out.exists() or out.stat().st_size > 0

@@ -14,6 +14,7 @@ from countylib.commands import common_options, db_path
 
 KINDS = {
     "cards": "library cards (85.6 × 54 mm, or A4 sheets of 10)",
+    "certificate": "a donation certificate (捐赠证书) printed again",
     "labels": "spine and barcode labels",
     "overdue-notices": "overdue notices (催还单), one patron a page",
 }
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "print",
         parents=[common_options()],
-        help="print cards, labels, overdue notices as PDF",
+        help="print cards, labels, overdue notices, certificates as PDF",
         description="Kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
         + ". Run 'countylib print KIND --out x.pdf --help' for a kind's options.",
     )
