@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from countylib.context import ServiceContext
 from screens.i18n import translate_bindings
+from screens.widgets.footer import Footer
 from screens.widgets.statusbar import StatusBar
 
 

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from countylib.cataloguing import BriefRecord, check_brief_record, create_brief_record
 from countylib.clc import class_name, parse_class_number
@@ -25,6 +25,7 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import N_, _, current_language
 from screens.i18n import translate_bindings
+from screens.widgets.footer import Footer
 
 
 @dataclass(frozen=True)

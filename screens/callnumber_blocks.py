@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from countylib.callnumbers import block_usage, reserve_block
 from countylib.context import ServiceContext
@@ -16,6 +16,7 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
 from countylib.roles import ADMIN
 from screens.i18n import translate_bindings
+from screens.widgets.footer import Footer
 
 
 class CallNumberBlocksScreen(ModalScreen[None]):

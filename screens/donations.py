@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, ContentSwitcher, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, ContentSwitcher, DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from countylib.cataloguing import (
@@ -59,6 +59,7 @@ from screens.base import AreaScreen
 from screens.brief_record import BriefRecordScreen, Prefill
 from screens.callnumber_blocks import CallNumberBlocksScreen
 from screens.i18n import translate_bindings
+from screens.widgets.footer import Footer
 
 
 def printouts_dir() -> Path:

@@ -7,13 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from countylib.auth import sign_in
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
 from screens.i18n import translate_bindings
+from screens.widgets.footer import Footer
 
 DEMO_ACCOUNTS = (("admin", "admin123"), ("librarian", "librarian123"), ("volunteer", "volunteer123"))
 

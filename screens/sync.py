@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TabPane
 
 from countylib.conflicts import ACTION_TITLES, CODE_TITLES, ConflictLine, conflict_lines, resolve_conflict
 from countylib.errors import CountyLibError
@@ -24,10 +24,10 @@ from countylib.paths import data_dir
 from screens.base import AreaScreen
 from screens.i18n import translate_bindings
 from screens.sync_worker import BackgroundSync
+from screens.widgets.footer import Footer
 from sync.client import SyncClient, describe_offset, recent_runs
 from sync.codec import parse_utc
 from sync.outbox import pending_count, pending_events, sync_state
-
 
 SIDE_FACTS = (
     ("branch", N_("branch")),

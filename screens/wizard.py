@@ -6,12 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
+from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.library import initialize_library
-from countylib.context import ServiceContext
+from screens.widgets.footer import Footer
 
 
 class WizardScreen(Screen[ServiceContext]):

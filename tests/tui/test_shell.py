@@ -138,6 +138,19 @@ async def test_switching_language_in_settings_needs_no_restart(library, db_path)
     del app2
 
 
+async def test_textuals_own_keys_are_in_the_footer_in_chinese(library, db_path):
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        app.screen.query_one("#language", Select).focus()
+        await pilot.press("enter")  # the menu opens: Textual's own "Dismiss menu" key
+        await pilot.pause()
+        footer_keys = [str(k.description) for k in app.screen.query_one(Footer).query("FooterKey")]
+        assert "收起菜单" in footer_keys and "Dismiss menu" not in footer_keys
+
+
 async def test_idle_screen_locks_and_unlocks_with_the_password(library, db_path):
     app = _app(db_path, idle_lock_minutes=1)
     async with app.run_test(size=SIZE) as pilot:
