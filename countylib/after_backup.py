@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from countylib.clock import Clock
-from countylib.i18n import N_, _, ngettext
+from countylib.i18n import N_, _, join_list, ngettext
 from countylib.replication import Applied, Places, apply_loans, apply_patrons
 from models import Bib, Item, Loan, Outbox, Patron
 
@@ -80,7 +80,7 @@ class AfterBackup:
     def details(self) -> list[str]:
         lines = [_(msgid).format(**values) for msgid, values in self.put_back]
         if self.not_shown:
-            kinds = ", ".join(
+            kinds = join_list(
                 f"{_(KIND_NAMES[kind]) if kind in KIND_NAMES else kind} × {n}" for kind, n in self.not_shown.items()
             )
             lines.append(

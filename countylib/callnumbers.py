@@ -19,7 +19,7 @@ import re
 from countylib.clc import parse_class_number
 from countylib.context import ServiceContext, service
 from countylib.errors import RuleViolation, ValidationError
-from countylib.i18n import N_
+from countylib.i18n import N_, join_list
 from countylib.roles import ADMIN, LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Bib, Branch
@@ -159,7 +159,7 @@ def allocate_running_number(ctx: ServiceContext, clc_class: str) -> int:
         if cursor.next_number != number:
             cursor.next_number = number
             cursor.save()
-    ranges = ", ".join(f"{b.first_number}–{b.last_number}" for b in blocks)
+    ranges = join_list(f"{b.first_number}–{b.last_number}" for b in blocks)
     raise RuleViolation(
         "The call numbers for class {clc} are used up at this branch (blocks {ranges}). Ask the central library for a new block.",
         clc=clc_class,

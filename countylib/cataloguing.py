@@ -23,7 +23,7 @@ from countylib.callnumbers import assign_call_number, split_call_number
 from countylib.clc import parse_class_number
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, SeveralProblems, ValidationError
-from countylib.i18n import N_
+from countylib.i18n import N_, join_list
 from countylib.pinyin import pinyin_text
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -415,5 +415,5 @@ def items_by_barcodes(barcodes: list[str]) -> list[Item]:
     found = {i.barcode: i for i in Item.select(Item, Bib).join(Bib).where(Item.barcode.in_(barcodes))}
     missing = [b for b in barcodes if b not in found]
     if missing:
-        raise NotFound("No copy has the barcode {barcodes}.", barcodes=", ".join(missing))
+        raise NotFound("No copy has the barcode {barcodes}.", barcodes=join_list(missing))
     return [found[b] for b in barcodes]

@@ -29,7 +29,7 @@ from countylib.cataloguing import (
 )
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
-from countylib.i18n import LANGUAGES, N_, _
+from countylib.i18n import LANGUAGES, N_, _, join_clauses
 from countylib.isbn import hyphenate
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -536,7 +536,7 @@ def donation_for_certificate(
             what=number or " ".join(str(part) for part in (donor, received_on) if part),
         )
     if len(found) > 1:
-        listed = "; ".join(
+        listed = join_clauses(
             f"{certificate_number(ctx, d)} ({d.received_on:%Y-%m-%d}, {len(accepted_lines(d))})" for d in found
         )
         raise ValidationError(

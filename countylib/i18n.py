@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 import locale
 import os
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -99,6 +100,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
+
+
+def join_list(items: Iterable[str]) -> str:
+    """Items of a list in a sentence: 红楼梦、活着 in Chinese, with the enumeration comma."""
+    return ("、" if _current == "zh_CN" else ", ").join(items)
+
+
+def join_clauses(items: Iterable[str]) -> str:
+    """Whole clauses one after the other: ；in Chinese, ; in English."""
+    return ("；" if _current == "zh_CN" else "; ").join(items)
 
 
 def _babel_locale() -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
-from countylib.i18n import N_, _
+from countylib.i18n import N_, _, join_list
 from countylib.idnumbers import FOREIGN_PERMANENT, HMT_PERMIT, NO_ID, PASSPORT, RESIDENT_ID, ID_TYPES
 from countylib.patrons import (
     CATEGORY_LABELS,
@@ -225,7 +225,7 @@ def check_row(ctx: ServiceContext, line: int, cells: dict[str, str], consent: bo
         return RowVerdict(line, name, PRESENT, _("already registered: card {card}").format(card=present.card_number)), None
     matches = possible_duplicates(ctx, clean)
     if matches:
-        found = ", ".join(f"{m.card_number} {m.name} ({m.why})" for m in matches)
+        found = join_list(f"{m.card_number} {m.name} ({m.why})" for m in matches)
         return RowVerdict(line, name, REJECTED, _("may already have a card: {cards}").format(cards=found)), None
     return RowVerdict(line, name, NEW), form
 

@@ -15,7 +15,7 @@ import peewee as pw
 
 from countylib.context import ServiceContext
 from countylib.errors import NotFound, RuleViolation
-from countylib.i18n import format_date
+from countylib.i18n import format_date, join_list
 from countylib.idnumbers import id_number_hash, normalize
 from countylib.patrons import PatronDetails, patron_details, replacements_of
 from countylib.roles import LIBRARIAN
@@ -203,7 +203,7 @@ def card_faces(
         query = query.where(Patron.card_number.in_(wanted))
         missing = sorted(set(wanted) - {p.card_number for p in query})
         if missing:
-            raise NotFound("No reader with a valid card has number(s) {cards}.", cards=", ".join(missing))
+            raise NotFound("No reader with a valid card has number(s) {cards}.", cards=join_list(missing))
     if registered_since is not None:
         start = dt.datetime.combine(registered_since, dt.time(), ctx.clock.timezone).astimezone(dt.UTC)
         fresh = CardEvent.select(CardEvent.patron).where(

@@ -18,7 +18,7 @@ from countylib.audit import record_audit
 from countylib.auth import hash_password, verify_password
 from countylib.context import ServiceContext, service
 from countylib.errors import AuthenticationFailed, NotFound, RuleViolation, ValidationError
-from countylib.i18n import N_, _
+from countylib.i18n import N_, _, join_list
 from countylib.idnumbers import NO_ID, RESIDENT_ID, check_id_number, check_resident_id, id_number_hash, last_four, mask
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -392,7 +392,7 @@ class PossibleDuplicate(RuleViolation):
     """Someone very like this reader exists; staff confirm before a second card is issued."""
 
     def __init__(self, msgid: str, /, matches: list[Match]) -> None:
-        super().__init__(msgid, cards=", ".join(f"{m.card_number} {m.name} ({m.why})" for m in matches))
+        super().__init__(msgid, cards=join_list(f"{m.card_number} {m.name} ({m.why})" for m in matches))
         self.matches = matches
 
 

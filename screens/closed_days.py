@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from countylib.calendar import open_day
 from countylib.closed_days import ClosedDay, closed_days_of_year, closed_weekday_names
 from countylib.errors import CountyLibError
-from countylib.i18n import N_, _, format_date
+from countylib.i18n import N_, _, format_date, join_list
 from countylib.locations import WEEKDAY_NAMES
 from countylib.settings import change_setting
 from screens.base import AreaScreen
@@ -68,7 +68,7 @@ class ClosedDaysScreen(AreaScreen):
     def load(self, focus_day=None) -> None:
         weekly = closed_weekday_names()
         self.query_one("#weekly", Static).update(
-            _("Closed every week: {days}").format(days=", ".join(weekly))
+            _("Closed every week: {days}").format(days=join_list(weekly))
             if weekly
             else _("No weekday is closed every week.")
         )

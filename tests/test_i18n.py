@@ -58,3 +58,19 @@ def test_language_chosen_from_locale_names():
     assert i18n.normalize_language("zh_CN.UTF-8") == "zh_CN"
     assert i18n.normalize_language("en_US") == "en"
     assert i18n.normalize_language("fr_FR") is None
+
+
+def test_lists_in_a_sentence_use_the_languages_own_separator(library):
+    from countylib.cataloguing import items_by_barcodes
+
+    for language, named in (("zh_CN", "NOPE1、NOPE2"), ("en", "NOPE1, NOPE2")):
+        i18n.set_language(language)
+        try:
+            items_by_barcodes(["NOPE1", "NOPE2"])
+        except NotFound as exc:
+            assert named in exc.message
+        else:
+            raise AssertionError("unknown barcodes were not refused")
+    assert i18n.join_clauses(["甲", "乙"]) == "甲; 乙"
+    i18n.set_language("zh_CN")
+    assert i18n.join_clauses(["甲", "乙"]) == "甲；乙"
