@@ -16,6 +16,7 @@ from pathlib import Path
 
 import peewee as pw
 from textual import events, work
+from textual._time import get_time  # the clock of events' .time
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -87,13 +88,15 @@ class CountyLibApp(App[None]):
         hand_checkpoints_to_background(database)
         self.last_activity = time.monotonic()
         self.dialog_closed_at = 0.0  # see pop_screen
+        self.input_at = 0.0  # see on_event
         self._locked = False
         translate_bindings(self)
 
     def pop_screen(self) -> AwaitComplete:
         # Noted now, while the closing dialog still handles its key: a second press of that
         # key (Ctrl+S to save) goes to the screen below, which may mean something else by it.
-        self.dialog_closed_at = time.monotonic()
+        # On the clock Textual stamps input events with, to compare with ``input_at``.
+        self.dialog_closed_at = get_time()
         return super().pop_screen()
 
     # -- start, sign in, sign out --------------------------------------------------------
@@ -220,6 +223,11 @@ class CountyLibApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
             self.last_activity = time.monotonic()
+        if isinstance(event, events.InputEvent):
+            # When the key was pressed, not when it is handled: a second Ctrl+S typed while
+            # a busy form saved is handled after the form closed, yet was meant for the form.
+            # The event passes here again on its way back up, just before its binding runs.
+            self.input_at = event.time
         await super().on_event(event)
 
     def idle_limit_seconds(self) -> float:

@@ -9,7 +9,6 @@ Ctrl keys do the same from anywhere on the screen.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +21,7 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date, format_datetime, ngettext
 from countylib.idnumbers import ID_TYPE_LABELS
+from countylib.paths import data_dir
 from countylib.patron_privacy import erase_expired_personal_data, export_patron_data, write_export
 from countylib.patron_search import PatronFilter, PatronRow, card_faces, list_patrons, search_patrons
 from countylib.patrons import (
@@ -34,7 +34,6 @@ from countylib.patrons import (
     show_id_number,
     status_label,
 )
-from countylib.paths import data_dir
 from countylib.roles import LIBRARIAN
 from countylib.settings import get_setting
 from printing.cards import render_cards
@@ -323,7 +322,8 @@ class PatronsScreen(AreaScreen):
     def _need_selected(self) -> PatronDetails | None:
         # A key pressed twice in a form (Ctrl+S, to save) lands here once the form has
         # closed, where it means something else (Ctrl+S suspends the card): not acted on.
-        if time.monotonic() - self.app.dialog_closed_at < REPEAT_AFTER_DIALOG:
+        # Pressed before the form closed, or just after: however late it is handled.
+        if self.app.input_at - self.app.dialog_closed_at < REPEAT_AFTER_DIALOG:
             return None
         if self.selected is None:
             self.notify(_("Choose a reader in the list first."), severity="warning")
