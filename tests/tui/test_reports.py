@@ -168,6 +168,22 @@ async def test_every_button_fits_the_width(library, db_path, language, width):
             assert button.region.width >= cell_len(str(button.label)) + 2, f"{button.id} is cut"
 
 
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("width", [120, 140])
+async def test_every_glance_label_is_shown_whole(library, db_path, language, width):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+    async with app.run_test(size=(width, 40)) as pilot:
+        screen = await open_reports(pilot)
+        # What the terminal shows, not what the widgets hold: a cut label keeps its whole text.
+        rows = screen._compositor.render_strips()
+        labels = list(screen.query(".figure-label, .spark-label"))
+        assert len(labels) == 2 * 9 + 3
+        for label in labels:
+            shown = rows[label.region.y].crop(label.region.x, label.region.right).text.strip()
+            assert shown == str(label.content), f"{label.content!r} shows as {shown!r} at {width} columns"
+
+
 async def test_reports_in_chinese(library, db_path):
     build_small_library(library)
     app = make_app(db_path, AppConfig(language="zh_CN", clock=FixedClock()))
