@@ -131,7 +131,9 @@ class ReportsScreen(AreaScreen):
     CSS_PATH = "reports.tcss"
     BINDINGS = [
         Binding("f11", "refresh", N_("Refresh"), id="reports.refresh"),
-        Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export"),
+        # priority: an Input would take ctrl+e itself (to the end, which the End key still does),
+        # and the date fields are where the period is chosen just before exporting it.
+        Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export", priority=True),
         Binding("ctrl+t", "monthly_pdf", N_("Monthly report (PDF)"), id="reports.monthly"),
         Binding("ctrl+r", "annual_pdf", N_("Annual report (PDF)"), id="reports.annual"),
     ]
