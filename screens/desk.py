@@ -54,7 +54,7 @@ from countylib.scanning import RepeatFilter, check_code
 from countylib.settings import get_setting
 from printing.slips import ReceiptLine
 from screens.base import AreaScreen
-from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
+from screens.desk_dialogs import CodeDialog, ConfirmDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from screens.widgets.scan_field import ScanField
@@ -66,6 +66,13 @@ PATRON_STATUS_NAMES = {
     "suspended": N_("suspended"),
     "returned": N_("card handed back"),
     "erased": N_("erased"),
+}
+# The question before an undo that follows another undo, by the kind of transaction.
+UNDO_QUESTIONS = {
+    "check_out": N_("Undo the check-out of {title} to {reader}?"),
+    "check_in": N_("Undo the return of {title} from {reader}?"),
+    "renew": N_("Undo the renewal of {title} for {reader}?"),
+    "hold": N_("Undo the hold on {title} for {reader}?"),
 }
 
 
@@ -639,6 +646,21 @@ class DeskScreen(AreaScreen):
         if entry is None or entry.tx is None:
             self.show("refused", lambda: _("✖ Nothing to undo."), bell=True)
             return
+        if self.entries[-1].action != N_("Undo"):
+            self.do_undo(entry)
+            return
+        # The first Ctrl+Z is the quick "oops"; pressed again it reaches back to an earlier
+        # transaction, and two quick presses took back two loans unasked.
+        if entry.reader:
+            question = _(UNDO_QUESTIONS[entry.tx.kind]).format(title=entry.title, reader=entry.reader)
+        else:  # a copy taken back that was on no reader's card
+            question = _("Undo the return of {title}?").format(title=entry.title)
+        self.app.push_screen(
+            ConfirmDialog(_("Undo an earlier transaction"), question, _("Undo")),
+            lambda yes: self.do_undo(entry) if yes else None,
+        )
+
+    def do_undo(self, entry: SessionEntry) -> None:
         try:
             what = undo(self.ctx, entry.tx, location=self.here)
         except CountyLibError as exc:

@@ -46,7 +46,8 @@ TABS = (
     ("patrons", N_("Cards and visits"), ("card_returns", "visits_by_place")),
     ("activities", N_("Activities, volunteers, gifts"), ("activities", "volunteers", "donations")),
 )
-# Short labels: nine figures share a line.
+# Short labels, three figures to a row: nine in one row of cards cut the English labels
+# ("Returne", "Overdu") at 120 and 140 columns.
 GLANCE_LABELS = {
     "loans": N_("Lent"),
     "returns": N_("Returned"),
@@ -98,7 +99,7 @@ class Glances:
 
 
 class GlancePanel(Vertical):
-    """One period's figures as small cards; the week's also with a chart per day."""
+    """One period's figures, each label with its number; the week's also with a chart per day."""
 
     def __init__(self, title: str, *, charts: bool, **kwargs) -> None:
         super().__init__(classes="glance", **kwargs)
@@ -109,9 +110,9 @@ class GlancePanel(Vertical):
         yield Label(self.title, classes="glance-title")
         with Grid(classes="figures"):
             for key, label in GLANCE_LABELS.items():
-                with Vertical(classes="figure"):
-                    yield Static("…", classes="figure-value", id=f"{self.id}-{key}")
+                with Horizontal(classes="figure"):
                     yield Static(_(label), classes="figure-label")
+                    yield Static("…", classes="figure-value", id=f"{self.id}-{key}")
         if self.charts:
             for key in ("loans", "returns", "visits"):
                 with Horizontal(classes="spark-row"):
@@ -130,7 +131,9 @@ class ReportsScreen(AreaScreen):
     CSS_PATH = "reports.tcss"
     BINDINGS = [
         Binding("f11", "refresh", N_("Refresh"), id="reports.refresh"),
-        Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export"),
+        # priority: an Input would take ctrl+e itself (to the end, which the End key still does),
+        # and the date fields are where the period is chosen just before exporting it.
+        Binding("ctrl+e", "export_csv", N_("Export CSV"), id="reports.export", priority=True),
         Binding("ctrl+t", "monthly_pdf", N_("Monthly report (PDF)"), id="reports.monthly"),
         Binding("ctrl+r", "annual_pdf", N_("Annual report (PDF)"), id="reports.annual"),
     ]

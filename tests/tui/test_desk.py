@@ -15,7 +15,7 @@ from countylib.clock import FixedClock
 from countylib.scanning import RepeatFilter
 from models import Hold, Item, Loan, Outbox
 from screens.desk import DeskScreen
-from screens.desk_dialogs import HoldSlipDialog, ReasonDialog
+from screens.desk_dialogs import ConfirmDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from tests.circulation_helpers import home, make_bib, make_item, make_patron
@@ -206,6 +206,44 @@ async def test_undo_of_a_loan_and_the_receipt(library, db_path, tmp_path):
         assert len(printed) == 1
     types = [e.type for e in Outbox.select().order_by(Outbox.seq)][1:]
     assert types == ["loan.checked_out", "loan.checked_out", "loan.checked_in", "loan.corrected"]
+
+
+async def test_a_second_undo_in_a_row_asks_first(library, db_path):
+    seed(library)
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        desk = await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        await scan(pilot, "HX01B1")
+        await scan(pilot, "HX01B2")
+
+        def on_loan() -> list[str]:
+            return sorted(loan.item.barcode for loan in Loan.select().where(Loan.checked_in_at.is_null()))
+
+        await pilot.press("ctrl+z")  # the quick "oops": at once
+        await pilot.pause()
+        assert app.screen is desk and on_loan() == ["HX01B1"]
+
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.question == "Undo the check-out of 红楼梦 to 张三?"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is desk and on_loan() == ["HX01B1"]
+
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert app.screen is desk and on_loan() == []
+        assert "Loan undone: 红楼梦 taken back" in result(pilot)
+
+        await scan(pilot, "HX01B3")  # a new transaction: its undo is the quick one again
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.screen is desk and on_loan() == []
 
 
 async def test_bad_input_is_refused_plainly_with_nothing_written(library, db_path):

@@ -129,6 +129,27 @@ async def test_export_csv_and_annual_report(library, db_path):
         assert pdf.read_bytes().startswith(b"%PDF")
 
 
+async def test_ctrl_e_exports_from_a_date_field(library, db_path):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reports(pilot)
+        date = screen.query_one("#report-from", Input)
+        date.focus()
+        await pilot.pause()
+        date.cursor_position = 0
+        assert "Export CSV" in [str(key.description) for key in screen.query_one(Footer).query("FooterKey")]
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        message = text(pilot, "#report-message")
+        assert message.startswith("Exported 14 tables"), message
+        path = Path(message.rsplit(" to ", 1)[1])
+        assert "Books lent" in path.read_text(encoding="utf-8-sig")
+        assert date.has_focus and date.cursor_position == 0  # the export took the key, not the field
+        await pilot.press("end")
+        assert date.cursor_position == len(date.value)
+
+
 async def test_monthly_report_pdf_for_the_month_the_period_starts_in(library, db_path):
     build_small_library(library)
     app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
@@ -166,6 +187,22 @@ async def test_every_button_fits_the_width(library, db_path, language, width):
             assert widget.region.right <= right, f"{widget.id} runs off the screen at {width} columns"
         for button in screen.query(Button):
             assert button.region.width >= cell_len(str(button.label)) + 2, f"{button.id} is cut"
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("width", [120, 140])
+async def test_every_glance_label_is_shown_whole(library, db_path, language, width):
+    build_small_library(library)
+    app = make_app(db_path, AppConfig(language=language, clock=FixedClock()))
+    async with app.run_test(size=(width, 40)) as pilot:
+        screen = await open_reports(pilot)
+        # What the terminal shows, not what the widgets hold: a cut label keeps its whole text.
+        rows = screen._compositor.render_strips()
+        labels = list(screen.query(".figure-label, .spark-label"))
+        assert len(labels) == 2 * 9 + 3
+        for label in labels:
+            shown = rows[label.region.y].crop(label.region.x, label.region.right).text.strip()
+            assert shown == str(label.content), f"{label.content!r} shows as {shown!r} at {width} columns"
 
 
 async def test_reports_in_chinese(library, db_path):
