@@ -501,6 +501,9 @@ def _correction(ctx: ServiceContext, loan: Loan, barcode: str, undid: str) -> No
     )
 
 
+NOT_UNDOABLE = N_("Only a loan, a return, a renewal or a hold made at this desk can be undone here.")
+
+
 @service(VOLUNTEER)
 def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = None) -> str:
     """Undo the desk's last transaction by recording its correction; returns what was done."""
@@ -510,8 +513,15 @@ def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = No
         cancel_hold(ctx, tx.hold_id, "undo")
         return _("Hold cancelled: {title}").format(title=tx.title)
     loan = Loan.get_or_none(Loan.id == tx.loan_id) if tx.loan_id else None
+    if loan is None and tx.kind == "check_in":
+        # A copy that was on the shelf (or unknown here) was scanned back: no loan was closed.
+        raise RuleViolation(
+            "{title} was not on loan when it was checked in, so there is no loan to put back. "
+            "If a reader should have it, lend it to them.",
+            title=tx.title or tx.barcode,
+        )
     if loan is None:
-        raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+        raise RuleViolation(NOT_UNDOABLE)
     item = Item.get_by_id(loan.item_id)
     if tx.kind == "check_out":
         if loan.checked_in_at is not None or loan.renewals:
@@ -554,7 +564,7 @@ def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = No
         )
         _correction(ctx, loan, item.barcode, "renew")
         return _("Renewal undone: {title} is due {date} again.").format(title=tx.title, date=format_date(loan.due_date))
-    raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+    raise RuleViolation(NOT_UNDOABLE)
 
 
 # Loans whose check-out was undone: lent by mistake, never lent after all, so no figure counts
