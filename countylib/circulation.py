@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
@@ -57,7 +58,7 @@ from countylib.rules import (
 )
 from countylib.scanning import check_code
 from countylib.settings import SettingSpec, register_settings
-from models import Bib, Hold, InHouseUse, Item, Loan, Location, Patron
+from models import Bib, Hold, InHouseUse, Item, Loan, Location, Outbox, Patron
 from printing.slips import HoldSlip, NoticeBatch, NoticeItem, OverdueNotice, Receipt, ReceiptLine
 
 register_settings(
@@ -500,6 +501,9 @@ def _correction(ctx: ServiceContext, loan: Loan, barcode: str, undid: str) -> No
     )
 
 
+NOT_UNDOABLE = N_("Only a loan, a return, a renewal or a hold made at this desk can be undone here.")
+
+
 @service(VOLUNTEER)
 def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = None) -> str:
     """Undo the desk's last transaction by recording its correction; returns what was done."""
@@ -509,8 +513,15 @@ def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = No
         cancel_hold(ctx, tx.hold_id, "undo")
         return _("Hold cancelled: {title}").format(title=tx.title)
     loan = Loan.get_or_none(Loan.id == tx.loan_id) if tx.loan_id else None
+    if loan is None and tx.kind == "check_in":
+        # A copy that was on the shelf (or unknown here) was scanned back: no loan was closed.
+        raise RuleViolation(
+            "{title} was not on loan when it was checked in, so there is no loan to put back. "
+            "If a reader should have it, lend it to them.",
+            title=tx.title or tx.barcode,
+        )
     if loan is None:
-        raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+        raise RuleViolation(NOT_UNDOABLE)
     item = Item.get_by_id(loan.item_id)
     if tx.kind == "check_out":
         if loan.checked_in_at is not None or loan.renewals:
@@ -553,7 +564,39 @@ def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = No
         )
         _correction(ctx, loan, item.barcode, "renew")
         return _("Renewal undone: {title} is due {date} again.").format(title=tx.title, date=format_date(loan.due_date))
-    raise RuleViolation("This cannot be undone here; it was recorded for sync as it is.")
+    raise RuleViolation(NOT_UNDOABLE)
+
+
+# Loans whose check-out was undone: lent by mistake, never lent after all, so no figure counts
+# them (nor the return the undo wrote). Each undo has its audit entry, found by the index on the
+# action whatever its age; loan events carry no index to find them by.
+UNDONE_CHECK_OUTS = (
+    "SELECT a.target_id FROM audit_log a WHERE a.action = 'loan.corrected' "
+    "AND json_extract(a.details, '$.undid') = 'check_out'"
+)
+
+
+def undone_renewals(since_hlc: int) -> list[str]:
+    """Outbox ids of the loan.renewed events from ``since_hlc`` on that renewed nothing in the
+    end: each renewal an undo took back, and the undo's own loan.renewed putting the due date
+    back (it comes just before the undo's loan.corrected)."""
+    query = (
+        Outbox.select(Outbox.id, Outbox.type, Outbox.payload)
+        .where((Outbox.hlc >= since_hlc) & Outbox.type.in_(("loan.renewed", "loan.corrected")))
+        .order_by(Outbox.hlc)
+    )
+    renewed: dict[str, list[tuple[str, int]]] = defaultdict(list)  # loan → (event, renewals after it)
+    undone = []
+    for event_id, kind, payload in query.tuples():
+        if kind == "loan.renewed":
+            renewed[payload.get("loan_id")].append((event_id, payload.get("renewals")))
+        elif payload.get("undid") == "renew":
+            stack = renewed[payload.get("loan_id")]
+            if stack and stack[-1][1] == payload.get("renewals"):
+                undone.append(stack.pop()[0])  # the undo putting the due date back
+            if stack:
+                undone.append(stack.pop()[0])  # the renewal it took back, unless made before since_hlc
+    return undone
 
 
 def _reopen_filled_hold(loan: Loan, item: Item) -> None:

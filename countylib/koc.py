@@ -5,8 +5,12 @@ Format (what Koha's ``offline_circ/process_koc.pl`` reads): a header line
 ``YYYY-MM-DD HH:MM:SS<TAB>issue<TAB>cardnumber<TAB>barcode`` or
 ``YYYY-MM-DD HH:MM:SS<TAB>return<TAB>barcode``. Koha reads the times as its own local time,
 so they are written in the library's time zone; the file names no branch (one file per
-branch). Each check-out and check-in event goes into one file only: the events written are
+branch). Each check-out and check-in event goes into one file only: the events handled are
 remembered (``KocExport``), so running the export again writes only what is new.
+
+An undo at the desk (``loan.corrected``) takes its transaction back: a loan or a return undone
+before Koha heard of it is left out, with the undo's own return; one Koha already has is
+answered with the opposite line (a return for a loan, an issue for a return), as at the desk.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sync.codec import parse_utc
 
 KOC_VERSION = "1.0"
 GENERATOR = "CountyLib"
-TYPES = ("loan.checked_out", "loan.checked_in")
+TYPES = ("loan.checked_out", "loan.checked_in", "loan.corrected")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ def koc_line(ctx: ServiceContext, event_type: str, payload: dict) -> str | None:
     """One transaction line, or None when the event lacks what Koha needs."""
     if event_type == "loan.checked_out":
         when, fields = payload.get("checked_out_at"), ["issue", payload.get("card_number"), payload.get("barcode")]
+    elif event_type == "loan.corrected":  # a return undone after Koha had it: lent again
+        when, fields = payload.get("corrected_at"), ["issue", payload.get("card_number"), payload.get("barcode")]
     else:
         when, fields = payload.get("checked_in_at"), ["return", payload.get("barcode")]
     if not when or not all(fields):
@@ -60,25 +66,37 @@ def export_koc(ctx: ServiceContext, since: dt.date, out: Path) -> KocResult:
         .order_by(Outbox.created_at, Outbox.seq)
     )
     done = {event_id for (event_id,) in KocExport.select(KocExport.event_id).tuples()}
-    lines, exported, skipped = [], [], 0
-    issues = returns = 0
+    lines: dict[str, str | None] = {}  # event → its line, None once an undo took it back
+    issued: dict[str, str] = {}  # loan → its check-out in this file
+    returned: dict[str, str] = {}  # loan → its latest return in this file
+    skipped = 0
     for event_id, event_type, payload in query.tuples():
         if event_id in done:
             skipped += 1
             continue
-        line = koc_line(ctx, event_type, payload)
-        if line is None:
+        loan_id, undid = payload.get("loan_id"), payload.get("undid")
+        if event_type == "loan.corrected":
+            lines[event_id] = None  # handled: Koha hears of an undo only as the opposite line
+            if undid == "check_out" and loan_id in issued:
+                lines[issued.pop(loan_id)] = None
+                if loan_id in returned:  # the return the undo wrote
+                    lines[returned.pop(loan_id)] = None
+            elif undid == "check_in" and loan_id in returned:
+                lines[returned.pop(loan_id)] = None
+            elif undid == "check_in":
+                lines[event_id] = koc_line(ctx, event_type, payload)
             continue
-        lines.append(line)
-        exported.append(event_id)
-        if event_type == "loan.checked_out":
-            issues += 1
-        else:
-            returns += 1
+        lines[event_id] = koc_line(ctx, event_type, payload)
+        if loan_id and lines[event_id] is not None:
+            (issued if event_type == "loan.checked_out" else returned)[loan_id] = event_id
+    written = [line for line in lines.values() if line is not None]
+    issues = sum(line.split("\t")[1] == "issue" for line in written)
+    returns = len(written) - issues
+    exported = list(lines)
     out = Path(out)
     header = f"Version={KOC_VERSION}\tGenerator={GENERATOR}\tGeneratorVersion={__version__}"
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    tmp.write_text("\n".join([header, *written]) + "\n", encoding="utf-8")
     now = ctx.clock.utcnow()
     for start_at in range(0, len(exported), 500):
         KocExport.insert_many(

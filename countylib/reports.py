@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from countylib.activities import TYPE_NAMES
+from countylib.circulation import UNDONE_CHECK_OUTS, undone_renewals
 from countylib.clc import TOP_CLASSES
 from countylib.context import ServiceContext
 from countylib.desk_sql import stored_time
@@ -130,6 +131,10 @@ def _values(ctx: ServiceContext, ranges: list[tuple[dt.date, dt.date]]) -> tuple
     return ", ".join(f"({n}, ?, ?)" for n in range(len(ranges))), params
 
 
+# A loan undone at the desk was never lent: no figure counts it, nor the return the undo wrote.
+# The condition names rowids, which every index of loan holds, so counts stay index-only.
+LENT = f"l.rowid NOT IN (SELECT u.rowid FROM loan u WHERE u.id IN ({UNDONE_CHECK_OUTS}))"
+
 # Renewals leave no row of their own: the desk's outbox keeps each one with its time, and the
 # loan it renewed (so a place's renewals are those of the loans lent there).
 RENEWAL_AT_PLACE = "AND EXISTS (SELECT 1 FROM loan l WHERE l.id = json_extract(o.payload, '$.loan_id') AND l.location_id = ?)"
@@ -139,6 +144,13 @@ def _hlc_from(ctx: ServiceContext, day: dt.date) -> int:
     """The lowest HLC stamp of an event made on the local day or later: stamps are never earlier
     than the wall clock, so it bounds a scan of the outbox from below."""
     return pack(int(_utc(ctx, day).replace(tzinfo=dt.UTC).timestamp() * 1000), 0)
+
+
+def _renewals_kept(ctx: ServiceContext, day: dt.date) -> tuple[str, list[str]]:
+    """A condition on the outbox (o) leaving out the renewals undone at the desk since the
+    local day began, with its parameters."""
+    undone = undone_renewals(_hlc_from(ctx, day))
+    return (f"AND o.id NOT IN ({', '.join('?' * len(undone))})", undone) if undone else ("", [])
 
 
 def mask_name(name: str) -> str:
@@ -169,6 +181,7 @@ def glance(ctx: ServiceContext, period: Period) -> Glance:
     where_loan = "AND +l.location_id = ?" if place else ""
     where_return = "AND +l.checkin_location_id = ?" if place else ""
     where_renewal = RENEWAL_AT_PLACE if place else ""
+    renewals_kept, undone = _renewals_kept(ctx, period.start)
     where_patron = "AND EXISTS (SELECT 1 FROM patron p WHERE p.id = c.patron_id AND p.home_branch_id = ?)" if place else ""
     where_visit = "AND v.location_id = ?" if place else ""
     where_event = "AND e.location_id = ?" if place else ""
@@ -176,10 +189,10 @@ def glance(ctx: ServiceContext, period: Period) -> Glance:
     where_transit = "AND i.current_location_id = ?" if place else ""
     sql = f"""
     SELECT
-      (SELECT count(*) FROM loan l WHERE l.checked_out_at >= ? AND l.checked_out_at < ? {where_loan}),
-      (SELECT count(*) FROM loan l WHERE l.checked_in_at >= ? AND l.checked_in_at < ? {where_return}),
+      (SELECT count(*) FROM loan l WHERE l.checked_out_at >= ? AND l.checked_out_at < ? AND {LENT} {where_loan}),
+      (SELECT count(*) FROM loan l WHERE l.checked_in_at >= ? AND l.checked_in_at < ? AND {LENT} {where_return}),
       (SELECT count(*) FROM outbox o WHERE o.hlc >= ? AND o.type = 'loan.renewed'
-         AND o.created_at >= ? AND o.created_at < ? {where_renewal}),
+         AND o.created_at >= ? AND o.created_at < ? {renewals_kept} {where_renewal}),
       (SELECT count(*) FROM card_event c WHERE c.at >= ? AND c.at < ? AND c.kind = 'issued' {where_patron}),
       (SELECT total(v.count) FROM visit_count v WHERE v.day BETWEEN ? AND ? {where_visit}),
       (SELECT count(*) FROM event e WHERE e.starts_at >= ? AND e.starts_at < ? AND e.starts_at < ?
@@ -197,7 +210,7 @@ def glance(ctx: ServiceContext, period: Period) -> Glance:
     params = [
         start, end, *pid,
         start, end, *pid,
-        _hlc_from(ctx, period.start), start, end, *pid,
+        _hlc_from(ctx, period.start), start, end, *undone, *pid,
         start, end, *bid,
         *days, *pid,
         start, end, now, *pid,
@@ -233,8 +246,8 @@ def _days(ctx: ServiceContext, period: Period, place: Location | None) -> list[D
     sql = f"""
     WITH k(n, a, b) AS (VALUES {values})
     SELECT k.n,
-      (SELECT count(*) FROM loan l WHERE l.checked_out_at >= k.a AND l.checked_out_at < k.b {where_loan}),
-      (SELECT count(*) FROM loan l WHERE l.checked_in_at >= k.a AND l.checked_in_at < k.b {where_return})
+      (SELECT count(*) FROM loan l WHERE l.checked_out_at >= k.a AND l.checked_out_at < k.b AND {LENT} {where_loan}),
+      (SELECT count(*) FROM loan l WHERE l.checked_in_at >= k.a AND l.checked_in_at < k.b AND {LENT} {where_return})
     FROM k ORDER BY k.n
     """
     pid = [place.id] if place else []
@@ -293,9 +306,9 @@ def circulation(ctx: ServiceContext, period: Period) -> Circulation:
     k(n, a, b) AS (VALUES {values})
     SELECT p.loc, p.cat, k.n,
       (SELECT count(*) FROM loan l WHERE l.location_id = p.loc AND l.patron_category = p.cat
-         AND l.checked_out_at >= k.a AND l.checked_out_at < k.b),
+         AND l.checked_out_at >= k.a AND l.checked_out_at < k.b AND {LENT}),
       (SELECT total(l.renewals) FROM loan l WHERE l.location_id = p.loc AND l.patron_category = p.cat
-         AND l.checked_out_at >= k.a AND l.checked_out_at < k.b)
+         AND l.checked_out_at >= k.a AND l.checked_out_at < k.b AND {LENT})
     FROM pairs p CROSS JOIN k WHERE p.cat IS NOT NULL
     """
     by_time: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -332,13 +345,14 @@ def _renewals_made(ctx: ServiceContext, place: Location | None, ranges: list[tup
     outbox from the period's first day (CROSS JOIN keeps the outbox as the outer loop)."""
     values, params = _values(ctx, ranges)
     where = RENEWAL_AT_PLACE if place else ""
+    kept, undone = _renewals_kept(ctx, ranges[0][0])
     sql = f"""
     WITH k(n, a, b) AS (VALUES {values})
     SELECT k.n, count(*) FROM outbox o CROSS JOIN k
-    WHERE o.hlc >= ? AND o.type = 'loan.renewed' AND o.created_at >= k.a AND o.created_at < k.b {where}
+    WHERE o.hlc >= ? AND o.type = 'loan.renewed' AND o.created_at >= k.a AND o.created_at < k.b {kept} {where}
     GROUP BY k.n
     """
-    counts = dict(_rows(ctx, sql, [*params, _hlc_from(ctx, ranges[0][0]), *([place.id] if place else [])]))
+    counts = dict(_rows(ctx, sql, [*params, _hlc_from(ctx, ranges[0][0]), *undone, *([place.id] if place else [])]))
     return [counts.get(n, 0) for n in range(len(ranges))]
 
 
@@ -360,7 +374,7 @@ def _title_table(ctx: ServiceContext, period: Period, place: Location | None) ->
     )
     held = f"(i.status NOT IN {OUT_OF_COLLECTION!r} AND i.accessioned_at < :end)"
     if place is None:
-        loans = "(SELECT count(*) FROM loan l WHERE l.item_id = i.id AND l.checked_out_at >= :start AND l.checked_out_at < :end)"
+        loans = f"(SELECT count(*) FROM loan l WHERE l.item_id = i.id AND l.checked_out_at >= :start AND l.checked_out_at < :end AND {LENT})"
         copies = f"SELECT i.bib_id AS bib_id, {held} AS held, i.accessioned_at AS accessioned, {loans} AS loans FROM item i ORDER BY i.id"
         lent_here = ""
         params: dict = {"start": start, "end": end}
@@ -371,7 +385,7 @@ def _title_table(ctx: ServiceContext, period: Period, place: Location | None) ->
         lent_here = f"""UNION ALL
             SELECT i.bib_id, 0, NULL, count(*) FROM loan l JOIN item i ON i.id = l.item_id
             WHERE l.location_id = :place AND l.patron_category IN ({", ".join(f":c{n}" for n in range(len(cats))) or "NULL"})
-              AND l.checked_out_at >= :start AND l.checked_out_at < :end
+              AND l.checked_out_at >= :start AND l.checked_out_at < :end AND {LENT}
             GROUP BY i.bib_id"""
         params = {"start": start, "end": end, "place": place.id, **{f"c{n}": c for n, c in enumerate(cats)}}
     ctx.db.execute_sql(
@@ -421,13 +435,13 @@ def titles(ctx: ServiceContext, period: Period, *, top: int | None = None, weedi
             lent_in_period = "t.loans = 0 AND" if place is None and cutoff <= start else ""
             never = f"""t.holdings > 0 AND t.held_since < :cutoff AND {lent_in_period} NOT EXISTS (
                 SELECT 1 FROM item i JOIN loan l ON l.item_id = i.id
-                WHERE i.bib_id = t.bib_id AND l.checked_out_at >= :cutoff AND l.checked_out_at < :end)"""
+                WHERE i.bib_id = t.bib_id AND l.checked_out_at >= :cutoff AND l.checked_out_at < :end AND {LENT})"""
             (weed_count,) = _one(ctx, f"SELECT count(*) FROM report_titles t WHERE {never}", {"cutoff": cutoff, "end": end})
             weed = _rows(
                 ctx,
                 f"""SELECT b.title, b.author, b.call_number, t.holdings, t.held_since,
                       (SELECT max(l.checked_out_at) FROM item i JOIN loan l ON l.item_id = i.id
-                       WHERE i.bib_id = t.bib_id AND l.checked_out_at < :end)
+                       WHERE i.bib_id = t.bib_id AND l.checked_out_at < :end AND {LENT})
                     FROM (SELECT * FROM report_titles t WHERE {never} ORDER BY t.held_since, t.bib_id LIMIT :n) t
                     JOIN bib b ON b.id = t.bib_id ORDER BY t.held_since, b.title""",
                 {"cutoff": cutoff, "end": end, "n": WEEDING_LIST},
@@ -473,12 +487,12 @@ def readers(ctx: ServiceContext, period: Period, *, top: int | None = None, inte
         # Long periods: walk the (reader, time) index in reader order and count each reader's
         # range, no sort of the period's loans; short ones: read the period's range of time.
         column = "+l.checked_out_at" if period.days > DAY_BUCKETS_UP_TO else "l.checked_out_at"
-        where = f"l.patron_id IS NOT NULL AND {column} >= ? AND {column} < ?"
+        where = f"l.patron_id IS NOT NULL AND {column} >= ? AND {column} < ? AND {LENT}"
         params: list = [start, end]
     else:
         cats = _categories(ctx, place.id)
         marks = ", ".join("?" for _ in cats) or "NULL"
-        where = f"l.location_id = ? AND l.patron_category IN ({marks}) AND l.checked_out_at >= ? AND l.checked_out_at < ? AND l.patron_id IS NOT NULL"
+        where = f"l.location_id = ? AND l.patron_category IN ({marks}) AND l.checked_out_at >= ? AND l.checked_out_at < ? AND l.patron_id IS NOT NULL AND {LENT}"
         params = [place.id, *cats, start, end]
     rows = _rows(
         ctx,

@@ -436,3 +436,15 @@ def test_a_set_aside_copy_scanned_again_stays_for_its_reader(library):
     assert len(events("hold.ready")) == 1
     assert check_in(library, "HX01B1", location=point).outcome == "in_transit"  # carried off by mistake
     assert check_in(library, "HX01B1").hold.id == first.id and Item.get().status == "on_hold_shelf"
+
+
+def test_undoing_the_return_of_a_book_that_was_not_on_loan_says_so_plainly(library):
+    make_item(library, "HX01B1")
+    check_in(library, "HX01B1")
+    with pytest.raises(RuleViolation) as refused:
+        undo(library, Transaction("check_in", "HX01B1", "红楼梦"))
+    assert refused.value.msgid == (
+        "{title} was not on loan when it was checked in, so there is no loan to put back. "
+        "If a reader should have it, lend it to them."
+    )
+    assert refused.value.params == {"title": "红楼梦"}

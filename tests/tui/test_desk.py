@@ -246,6 +246,19 @@ async def test_a_second_undo_in_a_row_asks_first(library, db_path):
         assert app.screen is desk and on_loan() == []
 
 
+async def test_undoing_the_return_of_a_book_not_on_loan_says_what_to_do(library, db_path):
+    seed(library)
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await pilot.press("f12")  # Return mode
+        await pilot.pause()
+        await scan(pilot, "HX01B1")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert "《红楼梦》扫描归还时并未借出，没有可恢复的借阅。如果这本书应在读者手中，请直接借给该读者。" in result(pilot)
+
+
 async def test_bad_input_is_refused_plainly_with_nothing_written(library, db_path):
     seed(library)
     make_bib("ISBN book", isbn="9787020002207")
