@@ -68,12 +68,14 @@ class AfterBackup:
         if not self.read:
             return ""
         if not self.total:
-            return _("Nothing was done in the previous file after this backup was taken.")
+            return _("Nothing was done in the database that was in use after this backup was taken.")
         return ngettext(
-            "{n} change was made after this backup. Put back in this database (loans, returns, renewals, new "
-            "readers): {back}. Still to be sent to the central library, each exactly once: {waiting}.",
-            "{n} changes were made after this backup. Put back in this database (loans, returns, renewals, new "
-            "readers): {back}. Still to be sent to the central library, each exactly once: {waiting}.",
+            "{n} change was made in the database that was in use after this backup was taken. Put back in "
+            "this one (loans, returns, renewals, new readers): {back}; still to be sent to the central library, "
+            "none of them twice: {waiting}.",
+            "{n} changes were made in the database that was in use after this backup was taken. Put back in "
+            "this one (loans, returns, renewals, new readers): {back}; still to be sent to the central library, "
+            "none of them twice: {waiting}.",
             self.total,
         ).format(n=self.total, back=len(self.put_back), waiting=self.waiting)
 
@@ -85,8 +87,8 @@ class AfterBackup:
             )
             lines.append(
                 _(
-                    "Kept and sent to the central library, but not shown in this database until it sends the "
-                    "current state back at the next sync: {kinds}."
+                    "These reach the central library, but show in this database only once the next sync brings "
+                    "them back: {kinds}."
                 ).format(kinds=kinds)
             )
         return lines

@@ -119,7 +119,7 @@ def export_audit_log(ctx: ServiceContext, path: str | Path, flt: AuditFilter | N
                 )
                 n += 1
     except OSError as exc:
-        raise ValidationError("Cannot write {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise ValidationError("Cannot write {path}: {reason}", path=str(path), reason=exc) from exc
     record_audit(ctx, "audit_log.exported", "file", path.name, rows=n, text=flt.text,
                  since=flt.since.isoformat() if flt.since else None, until=flt.until.isoformat() if flt.until else None)
     return n

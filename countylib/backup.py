@@ -40,7 +40,7 @@ from countylib.after_backup import AfterBackup, put_back
 from countylib.audit import record_audit
 from countylib.clock import Clock
 from countylib.errors import DatabaseError, PermissionDenied, ValidationError
-from countylib.i18n import N_, _
+from countylib.i18n import N_, _, join_sentences, ngettext
 from countylib.roles import ADMIN, ROLE_NAMES, SYSTEM, Actor
 from countylib.settings import SettingSpec, get_setting, register_settings
 from models import Outbox, Staff, SyncState
@@ -107,17 +107,28 @@ class RestoreResult:
     after: AfterBackup = field(default_factory=AfterBackup)  # what was done after the backup
 
     def line(self) -> str:
-        text = _(
-            "Restored {source} (schema {version}); the previous file is kept as {aside}; "
-            "{pending} unsent changes will be sent under a new sync epoch ({carried} carried over from the previous file)."
-        ).format(
-            source=self.restored_from,
-            version=self.schema_version,
-            aside=self.aside or "-",
-            pending=self.pending,
-            carried=self.carried,
-        )
-        return " ".join(part for part in (text, self.note, self.after.line()) if part)
+        parts = [_("Restored {source}.").format(source=self.restored_from)]
+        if self.schema_version < SCHEMA_VERSION:
+            parts.append(_("It was made by an older version of CountyLib and has been brought up to date."))
+        if self.aside:
+            parts.append(_("The database that was in use is kept as {aside}.").format(aside=self.aside))
+        if self.pending:
+            parts.append(
+                ngettext(
+                    "{n} change not yet sent to the central library goes there at the next sync.",
+                    "{n} changes not yet sent to the central library go there at the next sync.",
+                    self.pending,
+                ).format(n=self.pending)
+            )
+        if self.carried:
+            parts.append(
+                ngettext(
+                    "{n} of them was made after this backup was taken.",
+                    "{n} of them were made after this backup was taken.",
+                    self.carried,
+                ).format(n=self.carried)
+            )
+        return join_sentences(part for part in (*parts, self.note, self.after.line()) if part)
 
     def details(self) -> list[str]:
         """One line per change made after the backup, as staff would say it."""
@@ -338,11 +349,25 @@ def automatic_backup(
 # -- restoring -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Whose database a file is: which library and branch, and which computer."""
+
+    library: str
+    branch_code: str
+    branch_name: str
+    device_id: str
+
+    def words(self) -> str:
+        return f"{self.library} · {self.branch_name} ({self.branch_code})"
+
+
 @dataclass
 class _Current:
     """What the file being replaced holds for sync, read before it is set aside."""
 
     readable: bool
+    owner: Owner | None = None
     device_id: str = ""
     hlc: int = 0
     columns: list[str] = field(default_factory=list)
@@ -357,7 +382,7 @@ def _refuse_unless_sqlite(path: Path) -> None:
     except FileNotFoundError:
         raise ValidationError("There is no file {path}.", path=str(path)) from None
     except OSError as exc:
-        raise DatabaseError("Cannot read {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise DatabaseError("Cannot read {path}: {reason}", path=str(path), reason=exc) from exc
     # Not SQLite's header: an encrypted file, if this session has a passphrase to try.
     if head != SQLITE_HEADER and not encryption.has_passphrase():
         raise DatabaseError("{path} is not a CountyLib database.", path=str(path))
@@ -444,6 +469,7 @@ def _lock_current(db_path: Path) -> tuple[sqlite3.Connection | None, _Current]:
         return None, _Current(readable=False, problem=str(exc))
     try:
         state = conn.execute("SELECT device_id, hlc FROM sync_state WHERE id = 1").fetchone()
+        branch = conn.execute("SELECT library_name, code, name FROM branch WHERE is_local = 1").fetchone()
         cursor = conn.execute("SELECT * FROM outbox")
         columns = [d[0] for d in cursor.description]
         events = [dict(zip(columns, row)) for row in cursor]
@@ -451,7 +477,8 @@ def _lock_current(db_path: Path) -> tuple[sqlite3.Connection | None, _Current]:
         return conn, _Current(readable=False, problem=str(exc))
     if state is None:
         return conn, _Current(readable=False, problem="no sync state")
-    return conn, _Current(True, state[0], int(state[1] or 0), columns, events)
+    owner = Owner(*branch, state[0]) if branch else None
+    return conn, _Current(True, owner, state[0], int(state[1] or 0), columns, events)
 
 
 def _merge_outbox(current: _Current) -> tuple[str, int, list[dict[str, Any]], int, str]:
@@ -468,11 +495,15 @@ def _merge_outbox(current: _Current) -> tuple[str, int, list[dict[str, Any]], in
     marked_sent = 0
     same_device = current.readable and current.device_id == state.device_id
     if current.readable and not same_device:
-        note = _("The previous file belongs to another device; its unsent changes stay in the file kept aside.")
-    elif not current.readable and current.problem:
-        note = _("The previous file could not be read ({problem}); any unsent changes in it stay in the file kept aside.").format(
-            problem=current.problem
+        note = _(
+            "The database that was in use is another computer's: its changes not yet sent to the central library "
+            "stay only in the copy kept aside."
         )
+    elif not current.readable and current.problem:
+        note = _(
+            "The database that was in use could not be read ({problem}): any changes in it not yet sent to the "
+            "central library stay only in the copy kept aside."
+        ).format(problem=current.problem)
     here = {event_id: acked for event_id, acked in Outbox.select(Outbox.id, Outbox.acked_at).tuples()}
     if same_device:
         for event in current.events:
@@ -540,9 +571,18 @@ def _set_aside(db_path: Path, stamp: str) -> Path | None:
 
 
 def restore_backup(
-    db_path: str | Path, source: str | Path, *, actor: Actor = SYSTEM, clock: Clock | None = None
+    db_path: str | Path,
+    source: str | Path,
+    *,
+    actor: Actor = SYSTEM,
+    clock: Clock | None = None,
+    replace_other: bool = False,
 ) -> RestoreResult:
     """Put a backup in place of the database at ``db_path`` (admins only). See the module doc.
+
+    A backup of another library, branch or computer is refused unless ``replace_other``:
+    put over this branch's database, it would take this branch's place (and its identity
+    towards the central library), and this computer's unsent changes would stay behind.
 
     The database must not be open anywhere (this process's models are unbound first); the
     caller opens it again afterwards.
@@ -567,7 +607,7 @@ def restore_backup(
         try:
             _copy_for_restore(source, staging)
         except OSError as exc:
-            raise DatabaseError("Cannot copy {path}: {reason}", path=str(source), reason=exc.strerror or str(exc)) from exc
+            raise DatabaseError("Cannot copy {path}: {reason}", path=str(source), reason=exc) from exc
         except encryption.DB_DATABASE_ERRORS as exc:
             raise DatabaseError("{path} is not a CountyLib database.", path=str(source)) from exc
         version = _inspect(staging, source)
@@ -579,6 +619,8 @@ def restore_backup(
                 open_database(staging, backup_dir=Path(scratch))  # migrates an older backup
             except (NotACountyLibDatabase, DatabaseTooNew) as exc:
                 raise DatabaseError("{path} is not a CountyLib database.", path=str(source)) from exc
+            if current.owner is not None and not replace_other:
+                _refuse_another_owner(_owner_here(), current.owner, db_path)
             try:
                 with db.atomic("IMMEDIATE"):
                     epoch, pending, later, marked_sent, note = _merge_outbox(current)
@@ -614,6 +656,47 @@ def restore_backup(
     log.info("backup.restored schema=%d pending=%d carried=%d marked_sent=%d put_back=%d",
              version, pending, carried, marked_sent, len(after.put_back))
     return RestoreResult(source, aside, version, epoch, pending, carried, marked_sent, note, after)
+
+
+def _owner_here() -> Owner | None:
+    """Whose the database bound to ``db`` is."""
+    from countylib.library import local_branch
+
+    branch = local_branch()
+    state = SyncState.get_or_none(SyncState.id == 1)
+    if branch is None or state is None:
+        return None
+    return Owner(branch.library_name, branch.code, branch.name, state.device_id)
+
+
+def _refuse_another_owner(backup: Owner | None, current: Owner, db_path: Path) -> None:
+    if backup is None:
+        raise ValidationError(
+            "This backup holds no library (it was taken before the library was set up); the database it would "
+            "replace, {path}, is {current}'s. Nothing was changed. To restore it all the same, restore again "
+            "with --replace-other.",
+            path=str(db_path),
+            current=current.words(),
+        )
+    if (backup.library, backup.branch_code) != (current.library, current.branch_code):
+        raise ValidationError(
+            "This backup is {backup}'s; the database it would replace, {path}, is {current}'s. Nothing was changed. "
+            "To put {backup_code}'s backup in place of {current_code}'s database on purpose, restore again with "
+            "--replace-other.",
+            backup=backup.words(),
+            current=current.words(),
+            backup_code=backup.branch_code,
+            current_code=current.branch_code,
+            path=str(db_path),
+        )
+    if backup.device_id != current.device_id:
+        raise ValidationError(
+            "This backup was taken on another computer of {branch}; the database it would replace, {path}, is this "
+            "computer's, and its changes not yet sent to the central library would stay behind in the copy kept "
+            "aside. Nothing was changed. To restore it all the same, restore again with --replace-other.",
+            branch=backup.words(),
+            path=str(db_path),
+        )
 
 
 def _fsync_file(path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from countylib import __version__
 from countylib.commands import COMMAND_MODULES, common_options
-from countylib.errors import CountyLibError
+from countylib.errors import CountyLibError, os_reason
 from countylib.i18n import set_language, system_language
 from countylib.logs import log_crash, setup_logging
 
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Messages follow --lang, else the system's locale (the app itself then applies the
     # library's language setting once it has opened the database).
-    set_language(getattr(args, "lang", None) or system_language())
+    language = set_language(getattr(args, "lang", None) or system_language())
     setup_logging()
     func = args.func
     if func is None:
@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CountyLibError as exc:
         if getattr(args, "debug", False):
             raise
+        # A report or notice switches to its own language to be written; the reason it
+        # failed is for the person at the keyboard, in the language of this run.
+        set_language(language)
         print(f"countylib: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -62,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_crash(log, exc, args.command or "app")
         if getattr(args, "debug", False):
             raise
-        print(f"countylib: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        set_language(language)
+        print(f"countylib: {os_reason(exc)} ({exc.filename or ''})", file=sys.stderr)
         return 1
     return int(result or 0)
 

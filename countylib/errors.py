@@ -7,7 +7,31 @@ still reads in the language the screen shows now.
 
 from __future__ import annotations
 
-from countylib.i18n import _
+import errno
+
+from countylib.i18n import N_, _
+
+# The operating system's own reasons read in English whatever the screen shows.
+OS_REASONS = {
+    errno.ENOENT: N_("there is no such file or folder"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("permission denied"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EROFS: N_("the disk is read-only"),
+    errno.EISDIR: N_("it is a folder, not a file"),
+    errno.ENOTDIR: N_("part of the path is a file, not a folder"),
+    errno.EEXIST: N_("it already exists"),
+    errno.EIO: N_("the disk could not be read or written"),
+    errno.EBUSY: N_("another program is using it"),
+    errno.ENAMETOOLONG: N_("the name is too long"),
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the operating system refused, in the language of the moment (rarer causes keep
+    the system's own words)."""
+    msgid = OS_REASONS.get(exc.errno)
+    return _(msgid) if msgid else exc.strerror or str(exc)
 
 
 class CountyLibError(Exception):
@@ -21,7 +45,9 @@ class CountyLibError(Exception):
     @property
     def message(self) -> str:
         text = _(self.msgid)
-        return text.format(**self.params) if self.params else text
+        # An OSError given as a value is put in words only now, in the language shown now.
+        params = {k: os_reason(v) if isinstance(v, OSError) else v for k, v in self.params.items()}
+        return text.format(**params) if params else text
 
     def __str__(self) -> str:
         return self.message

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from countylib.i18n import N_, _, ngettext
+from countylib.i18n import N_, _, join_list, ngettext
 from models.base import db as default_db
 
 EXAMPLES = 10  # rows named per problem
@@ -44,7 +44,6 @@ class CheckReport:
     items_on_loan: int = 0
     open_loans: int = 0
     events: int = 0
-    epochs: int = 0
 
     @property
     def ok(self) -> bool:
@@ -52,8 +51,8 @@ class CheckReport:
 
     def line(self) -> str:
         if self.ok:
-            text = _("Database OK ({checks}): {loans} open loans, {events} sync events in {epochs} epochs.").format(
-                checks=", ".join(self.checks), loans=self.open_loans, events=self.events, epochs=self.epochs
+            text = _("Database OK ({checks}): {loans} books on loan; {events} changes in the log kept for the central library.").format(
+                checks=join_list(self.checks), loans=self.open_loans, events=self.events
             )
         else:
             text = ngettext("{n} problem found: {first}", "{n} problems found; the first: {first}", len(self.problems)).format(
@@ -150,7 +149,6 @@ def check_loans(database: pw.SqliteDatabase, report: CheckReport) -> None:
 def check_outbox(database: pw.SqliteDatabase, report: CheckReport) -> None:
     report.checks.append(_("sync outbox"))
     epochs = _rows(database, "SELECT epoch, min(seq), max(seq), count(*) FROM outbox GROUP BY epoch")
-    report.epochs = len(epochs)
     report.events = sum(e[3] for e in epochs)
     for epoch, low, high, count in epochs:
         if high - low + 1 != count or low < 1:

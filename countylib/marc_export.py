@@ -144,7 +144,7 @@ def export_marc_file(
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise ValidationError("Cannot write {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise ValidationError("Cannot write {path}: {reason}", path=str(path), reason=exc) from exc
     with ctx.db.atomic("IMMEDIATE"):
         record_audit(
             ctx, "marc.exported", "file", path.name, flavour=flavour, records=report.written,

@@ -128,7 +128,7 @@ def import_marc_file(
     try:
         stream = open(path, "rb")  # noqa: SIM115 (closed below; read_marc streams from it)
     except OSError as exc:
-        raise ValidationError("Cannot open {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise ValidationError("Cannot open {path}: {reason}", path=str(path), reason=exc) from exc
     check_options(flavour, encoding)
     report = ImportReport(str(path))
     total = path.stat().st_size

@@ -17,11 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from peewee import fn
+
 from countylib.activities import TYPE_NAMES
 from countylib.circulation import UNDONE_CHECK_OUTS, undone_renewals
 from countylib.clc import TOP_CLASSES
 from countylib.context import ServiceContext
 from countylib.desk_sql import stored_time
+from countylib.errors import ValidationError
 from countylib.i18n import LANGUAGES, N_
 from countylib.locations import KIND_NAMES, location_by_code
 from countylib.patrons import CATEGORY_LABELS, DEFAULT_RETURN_REASONS
@@ -54,7 +57,7 @@ from countylib.report_data import (
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
 from countylib.visits import service_population
-from models import Location
+from models import Item, Loan, Location, Patron
 from sync.hlc import pack
 
 register_settings(
@@ -759,6 +762,40 @@ def next_year_targets(report: PeriodReport) -> list[Target]:
             target = max(target or 0.0, report.turnover_target)
         targets.append(Target(key, value, target, decimals))
     return targets
+
+
+def records_begin(ctx: ServiceContext) -> dt.date:
+    """The first local day the library holds anything for: the day it was set up, or an
+    earlier loan, copy or reader brought over from the system it replaced."""
+    firsts = [
+        ctx.branch.created_at,
+        Loan.select(fn.MIN(Loan.checked_out_at)).scalar(),
+        Item.select(fn.MIN(Item.accessioned_at)).scalar(),
+        Patron.select(fn.MIN(Patron.registered_at)).scalar(),
+    ]
+    return ctx.clock.to_local(min(first for first in firsts if first)).date()
+
+
+def check_period(ctx: ServiceContext, period: Period) -> None:
+    """Refuse a period with nothing to report yet or any more: a report of it would be
+    written, empty, as if nothing had happened."""
+    if period.start > ctx.clock.today():
+        raise ValidationError("The date {date} is in the future.", date=period.start.isoformat())
+    first = records_begin(ctx)
+    if period.end < first:
+        raise ValidationError(
+            "This library's records begin on {first}; there is nothing to report before that.", first=first.isoformat()
+        )
+
+
+def check_year(ctx: ServiceContext, year: int) -> None:
+    if year > ctx.clock.today().year:
+        raise ValidationError("The year {year} has not come yet.", year=year)
+    first = records_begin(ctx)
+    if year < first.year:
+        raise ValidationError(
+            "This library's records begin in {first}; there is nothing to report for {year}.", first=first.year, year=year
+        )
 
 
 def annual_report(ctx: ServiceContext, year: int, *, language: str | None = None) -> AnnualReport:

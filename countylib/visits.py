@@ -190,7 +190,7 @@ def read_header(path: Path) -> list[str]:
     try:
         text = _decode(Path(path).read_bytes())
     except OSError as exc:
-        raise ValidationError("Cannot read {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise ValidationError("Cannot read {path}: {reason}", path=str(path), reason=exc) from exc
     for row in _reader(text):
         if any(cell.strip() for cell in row):
             return [cell.strip() for cell in row]
@@ -253,7 +253,7 @@ def _import(ctx: ServiceContext, path: Path, columns: GateColumns, location_code
     try:
         text = _decode(path.read_bytes())
     except OSError as exc:
-        raise ValidationError("Cannot read {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)) from exc
+        raise ValidationError("Cannot read {path}: {reason}", path=str(path), reason=exc) from exc
     reader = _reader(text)
     header: list[str] | None = None
     for row in reader:

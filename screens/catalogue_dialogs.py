@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Prog
 from textual.worker import Worker, WorkerState
 
 from countylib.context import ServiceContext
-from countylib.errors import CountyLibError
+from countylib.errors import CountyLibError, os_reason
 from countylib.i18n import N_, _
 from countylib.marc_export import ExportReport, export_marc_file
 from countylib.marc_import import ImportProgress, ImportReport, import_marc_file, nothing_read_message
@@ -130,7 +130,7 @@ def _folder_line(folder: Path) -> Text:
         empty = not any(MarcFiles.shows(p) for p in folder.iterdir())
     except OSError as exc:
         return Text(
-            _("{folder} cannot be opened ({reason}).").format(folder=folder, reason=exc.strerror or exc),
+            _("{folder} cannot be opened ({reason}).").format(folder=folder, reason=os_reason(exc)),
             style="bold red",
         )
     if empty:

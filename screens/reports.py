@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from textual.worker import Worker, WorkerState
 
 from countylib import reports
-from countylib.errors import CountyLibError, ValidationError
+from countylib.errors import CountyLibError, ValidationError, os_reason
 from countylib.i18n import N_, _, current_language
 from countylib.report_data import Glance, Period, PeriodReport
 from countylib.report_text import Num, Pct, Table, Words, period_text, report_tables, write_csv
@@ -324,7 +324,7 @@ class ReportsScreen(AreaScreen):
         try:
             rows = write_csv(self.tables, path, words, heading=f"{self.report.library_name} · {period_text(words, self.report)}")
         except OSError as exc:
-            self.say(_("Could not write {path}: {reason}").format(path=str(path), reason=exc.strerror or str(exc)), error=True)
+            self.say(_("Could not write {path}: {reason}").format(path=str(path), reason=os_reason(exc)), error=True)
             return
         self.say(_("Exported {tables} tables ({rows} rows) to {path}").format(tables=len(self.tables), rows=rows, path=str(path)))
 

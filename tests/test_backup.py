@@ -285,7 +285,7 @@ def test_restore_keeps_the_current_file_aside_and_audits(library, db_path, tmp_p
     entry = AuditLog.get(AuditLog.action == "database.restored")
     assert entry.username == "admin" and entry.details["source"] == backup.name
     assert check(ctx.db).ok
-    assert "the previous file is kept as" in result.line()
+    assert "The database that was in use is kept as" in result.line()
 
 
 def _restore_scenario(library, db_path, tmp_path, *, pushed_after_backup: int, sent_after: bool):
@@ -354,8 +354,10 @@ def test_restore_from_another_device_leaves_its_unsent_events_aside(library, db_
     conn.close()
     _patron_events(library, "X", 2)
     db.close()
-    result = restore_backup(db_path, backup)
-    assert result.carried == 0 and "another device" in result.note
+    with pytest.raises(ValidationError, match="another computer of"):
+        restore_backup(db_path, backup)
+    result = restore_backup(db_path, backup, replace_other=True)
+    assert result.carried == 0 and "another computer's" in result.note
     aside = sqlite3.connect(result.aside)
     assert aside.execute("SELECT count(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0] == 3
     aside.close()
@@ -501,10 +503,13 @@ def test_restore_puts_back_a_loan_made_after_the_backup(library, db_path, tmp_pa
     # Put back from its event: no second event for the hub.
     assert Outbox.select().where(Outbox.type == "loan.checked_out").count() == 1
     assert result.after.total == 1 and result.after.waiting == 1
-    assert "1 change was made after this backup. Put back in this database (loans, returns, renewals, new readers): 1." in result.line()
+    assert (
+        "1 change was made in the database that was in use after this backup was taken. Put back in this one (loans, "
+        "returns, renewals, new readers): 1; still to be sent to the central library, none of them twice: 1."
+    ) in result.line()
     assert result.details() == ["Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00"]
     set_language("zh_CN")
-    assert "此备份之后还做过 1 项更改" in result.line()
+    assert "备份之后，原用数据库中还做过 1 项更改" in result.line()
     assert result.details() == ["借出 HX01B900007 《红楼梦》 给 张伟 2026-11-21 10:00"]
 
 
@@ -519,14 +524,14 @@ def test_restore_command_lists_what_was_done_after_the_backup(library, db_path, 
     db.close()
     assert main(["restore", "--db", str(db_path), str(backup)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("Restored ") and "4 changes were made after this backup. Put back in this database (loans, returns, renewals, new readers): 3." in out[0]
+    assert out[0].startswith("Restored ") and "4 changes were made in the database that was in use after this backup was taken. Put back in this one (loans, returns, renewals, new readers): 3;" in out[0]
     assert out[1:] == [
         "  Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00",
         "  Returned HX01B900007 “红楼梦”, 2026-11-21 10:00",
         "  Lent HX01B900007 “红楼梦” to 张伟, 2026-11-21 10:00",
         (
-            "  Kept and sent to the central library, but not shown in this database until it sends the current "
-            "state back at the next sync: new readers × 1."
+            "  These reach the central library, but show in this database only once the next sync brings them back: "
+            "new readers × 1."
         ),
     ]
 
@@ -572,5 +577,44 @@ def test_restore_says_when_nothing_was_done_after_the_backup(library, db_path, t
     backup = take_backup(db_path, tmp_path / "b").path
     db.close()
     result = restore_backup(db_path, backup, clock=library.clock)
-    assert result.line().endswith("Nothing was done in the previous file after this backup was taken.")
+    assert result.line().endswith("Nothing was done in the database that was in use after this backup was taken.")
     assert result.details() == []
+
+
+def test_restore_refuses_another_branchs_backup_unless_asked(library, db_path, tmp_path, capsys):
+    from countylib.library import initialize_library
+
+    other = tmp_path / "xz02.db"
+    initialize_library(open_db(other), library_name="某某县图书馆", branch_code="XZ02", branch_name="东关分馆",
+                       admin_user="admin", password="admin123", language="en")
+    db.close()
+    backup = take_backup(other, tmp_path / "b").path
+    assert main(["--lang", "en", "restore", "--db", str(db_path), str(backup)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"countylib: This backup is 某某县图书馆 · 东关分馆 (XZ02)'s; the database it would replace, {db_path}, is "
+        "某某县图书馆 · 城关分馆 (HX01)'s. Nothing was changed. To put XZ02's backup in place of HX01's database on "
+        "purpose, restore again with --replace-other."
+    )
+    here = sqlite3.connect(db_path)
+    assert here.execute("SELECT code FROM branch WHERE is_local = 1").fetchall() == [("HX01",)]
+    here.close()
+    assert not list(tmp_path.glob("*before-restore*")) and not list(tmp_path.glob("*.restoring"))
+    assert main(["--lang", "en", "restore", "--db", str(db_path), str(backup), "--replace-other-branch"]) == 0
+    assert capsys.readouterr().out.startswith(f"Restored {backup}. The database that was in use is kept as ")
+    open_db(db_path)
+    from countylib.library import local_branch
+
+    assert local_branch().code == "XZ02"
+    db.close()
+
+
+def test_restore_summary_speaks_plainly(library, db_path, tmp_path, capsys):
+    backup = take_backup(db_path, tmp_path / "b").path
+    db.close()
+    assert main(["--lang", "zh_CN", "restore", "--db", str(db_path), str(backup)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"已从 {backup} 恢复。原用数据库另存为 ") and "纪元" not in out and "结构版本" not in out
+    assert main(["--lang", "en", "restore", "--db", str(db_path), str(backup)]) == 0
+    out = capsys.readouterr().out
+    assert "epoch" not in out and "schema" not in out

@@ -99,3 +99,104 @@ def test_messages_follow_the_system_language(tmp_path):
     assert result.returncode == 1
     assert "countylib: " in result.stderr and "Traceback" not in result.stderr
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stderr)  # said in Chinese
+
+
+# -- the tester's round: options, --out, dates, languages ------------------------------------------
+
+
+def test_the_programs_lang_reaches_every_subcommand(monkeypatch, tmp_path):
+    import countylib.commands.app as app_command
+    from countylib.i18n import current_language
+
+    seen = []
+    monkeypatch.setattr(app_command, "open_app", lambda args, **kw: seen.append((args.lang, current_language())))
+    demo = tmp_path / "demo.db"
+    demo.touch()  # an existing demo database: nothing to generate
+    assert main(["--lang", "en", "demo", "--db", str(demo)]) == 0
+    assert main(["demo", "--db", str(demo), "--lang", "en"]) == 0
+    assert main(["--lang", "zh_CN", "demo", "--db", str(demo)]) == 0
+    assert seen == [("en", "en"), ("en", "en"), ("zh_CN", "zh_CN")]
+
+
+def test_an_error_reads_in_the_language_of_the_run_not_the_librarys(library, db_path, tmp_path, capsys):
+    library.db.close()
+    out = str(tmp_path / "n.pdf")
+    assert main(["--lang", "en", "print", "overdue-notices", "--db", str(db_path), "--out", out, "--location", "NOPE"]) == 1
+    assert capsys.readouterr().err.strip() == "countylib: There is no service point NOPE."
+
+
+def test_os_reasons_read_in_the_language_of_the_run(library, db_path, tmp_path, capsys):
+    library.db.close()
+    missing = str(tmp_path / "nosuch" / "x.mrc")
+    assert main(["--lang", "zh_CN", "import-marc", "--db", str(db_path), missing]) == 1
+    assert capsys.readouterr().err.strip() == f"countylib: 无法打开 {missing}：没有这个文件或文件夹"
+
+
+def test_check_in_chinese_is_all_chinese(library, db_path, capsys):
+    library.db.close()
+    assert main(["--lang", "zh_CN", "check", "--db", str(db_path)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("数据库正常（完整性、外键、") and "纪元" not in line
+    assert "数据：" in line and "；备份：" in line and "；日志：" in line and ", " not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["report", "daily", "--date", "2030-01-01"], "The date 2030-01-01 is in the future."),
+        (["report", "monthly", "--month", "2030-01"], "The date 2030-01-01 is in the future."),
+        (["report", "daily", "--date", "1999-01-01"], "there is nothing to report before that."),
+        (["report", "annual", "--year", "1899"], "; there is nothing to report for 1899."),
+        (["report", "annual", "--year", "2099"], "The year 2099 has not come yet."),
+    ],
+)
+def test_reports_of_days_with_no_records_are_refused(library, db_path, tmp_path, capsys, args, says):
+    library.db.close()
+    out = tmp_path / "r.pdf"
+    assert main(["--lang", "en", *args, "--db", str(db_path), "--out", str(out)]) == 1
+    assert says in capsys.readouterr().err and not out.exists()
+
+
+def test_min_days_below_one_is_refused(library, db_path, tmp_path, capsys):
+    library.db.close()
+    with pytest.raises(SystemExit) as refused:
+        main(["print", "overdue-notices", "--db", str(db_path), "--out", str(tmp_path / "n.pdf"), "--min-days", "-5"])
+    assert refused.value.code == 2 and "--min-days: -5 is too small" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["print", "overdue-notices", "--out", "{dir}/o3.txt"],
+        ["report", "annual", "--year", "2026", "--out", "{dir}/o3.txt"],
+        ["report", "daily", "--out", "{dir}/o3.txt"],
+        ["export-koc", "--since", "2026-01-01", "--out", "{dir}/o3.txt"],
+    ],
+)
+def test_an_out_whose_ending_does_not_match_is_refused(library, db_path, tmp_path, capsys, args):
+    library.db.close()
+    args = [a.format(dir=tmp_path) for a in args]
+    assert main(["--lang", "en", *args, "--db", str(db_path)]) == 1
+    assert "so the name must end in" in capsys.readouterr().err
+    assert not (tmp_path / "o3.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export-koc", "--since", "2026-01-01", "--out", "{dir}/nodir/x.koc"],
+        ["report", "daily", "--out", "{dir}/nodir/x.csv"],
+    ],
+)
+def test_every_out_makes_its_folder(library, db_path, tmp_path, capsys, args):
+    library.db.close()
+    args = [a.format(dir=tmp_path) for a in args]
+    assert main([*args, "--db", str(db_path)]) == 0, capsys.readouterr().err
+    assert len(list((tmp_path / "nodir").iterdir())) == 1  # the file, and no .tmp left beside it
+
+
+def test_backup_to_a_file_name_is_refused(library, db_path, tmp_path, capsys):
+    library.db.close()
+    assert main(["--lang", "en", "backup", "--db", str(db_path), "--to", str(tmp_path / "bk1.db")]) == 1
+    assert "--to names the folder to put backups in" in capsys.readouterr().err
+    assert not (tmp_path / "bk1.db").exists()

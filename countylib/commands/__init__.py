@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from countylib.errors import DatabaseError
+from countylib.errors import DatabaseError, ValidationError
 from countylib.i18n import _
 from countylib.paths import default_db, demo_db
 
@@ -33,6 +33,38 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type for counts of days and the like, where 0 or less means a typo."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small; give 1 or more")
+    return value
+
+
+def out_file(out: Path, suffixes: tuple[str, ...]) -> Path:
+    """The file an --out names, ready to be written, the same way for every command.
+
+    Its ending must say what is written: a PDF saved as o3.txt opens as garbage. A folder
+    that does not exist yet is made, as a librarian typing a new folder name expects.
+    """
+    if out.suffix.lower() not in suffixes:
+        raise ValidationError(
+            "{path}: this command writes {kind} files, so the name must end in {kind}.",
+            path=str(out),
+            kind="/".join(suffixes),
+        )
+    if out.is_dir():
+        raise ValidationError("{path} is a folder; give the name of the file to write in it.", path=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationError("Cannot make the folder {folder}: {reason}", folder=str(out.parent), reason=exc) from exc
+    return out
 
 
 def db_path(args: argparse.Namespace, *, must_exist: bool = False) -> Path:

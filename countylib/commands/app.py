@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Open the app on a demo database with realistic data. Accounts: "
         "admin/admin123, librarian/librarian123, volunteer/volunteer123.",
     )
-    demo.add_argument("--lang", choices=["zh_CN", "en"], help="interface language for this run")
+    # SUPPRESS: without it the subcommand's unset option would overwrite the program's
+    # --lang (countylib --lang en demo).
+    demo.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS, help="interface language for this run")
     demo.set_defaults(func=open_demo)
 
     init = subparsers.add_parser(
@@ -29,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--branch-name", required=True)
     init.add_argument("--admin", required=True, help="administrator user name")
     init.add_argument("--password", required=True, help="administrator password (at least 6 characters)")
-    init.add_argument("--lang", choices=["zh_CN", "en"], help="the library's language (default: the system's)")
+    init.add_argument(
+        "--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS, help="the library's language (default: the system's)"
+    )
     init.set_defaults(func=init_library)
 
 
@@ -68,7 +72,7 @@ def init_library(args: argparse.Namespace) -> int:
         branch_name=args.branch_name,
         admin_user=args.admin,
         password=args.password,
-        language=args.lang or system_language(),
+        language=getattr(args, "lang", None) or system_language(),
     )
     print(f"Set up {ctx.branch.library_name} · {ctx.branch.name} ({ctx.branch.code}) in {path}; admin: {args.admin}")
     return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
 from countylib.commands import common_options, db_path, unlock_if_encrypted
+from countylib.i18n import _, join_sentences
 from countylib.paths import default_db
+
+DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".bak")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,12 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "restore",
         parents=[common_options()],
         help="restore a backup in place of the database",
-        description="Put a backup in place of the database. The current file is kept aside first; changes "
-        "not yet sent to the central library are kept and sent under a new sync epoch. Loans, returns, renewals "
+        description="Put a backup in place of the database. The database in use is kept aside first; changes "
+        "not yet sent to the central library are kept and sent at the next sync. Loans, returns, renewals "
         "and new readers made after the backup are put back; every change made after it is listed. "
+        "A backup of another branch, library or computer is refused unless --replace-other is given. "
         "Close the app first.",
     )
     restore.add_argument("file", type=Path, metavar="FILE", help="the backup to restore")
+    restore.add_argument(
+        "--replace-other",
+        "--replace-other-branch",
+        dest="replace_other",
+        action="store_true",
+        help="restore it even though it is another branch's, library's or computer's backup",
+    )
     restore.set_defaults(func=restore_command)
 
     check = subparsers.add_parser(
@@ -70,6 +82,8 @@ def backup_command(args: argparse.Namespace) -> int:
         from countylib.errors import DatabaseError
 
         raise DatabaseError("There is no database at {path} to back up.", path=str(path))
+    if args.to is not None:
+        _refuse_a_file_name(args.to, path)
     database = open_db(path)
     try:
         folder = args.to or configured_backup_dir(path)
@@ -79,13 +93,27 @@ def backup_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_a_file_name(folder: Path, database: Path) -> None:
+    # A folder named bk1.db would hold the backup under a name of its own, where no one
+    # looks for it.
+    from countylib.errors import ValidationError
+
+    if folder.is_file() or (not folder.exists() and folder.suffix.lower() in DATABASE_SUFFIXES):
+        raise ValidationError(
+            "--to names the folder to put backups in, and {path} looks like a file. Each backup is named "
+            "after the database and the time, e.g. {example}.",
+            path=str(folder),
+            example=f"{database.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}.db",
+        )
+
+
 def restore_command(args: argparse.Namespace) -> int:
     from countylib.backup import restore_backup
 
     path = db_path(args)
     if not path.exists():
         unlock_if_encrypted(args.file)  # restoring onto an empty place: the backup's key
-    result = restore_backup(path, args.file)
+    result = restore_backup(path, args.file, replace_other=args.replace_other)
     print(result.line())
     for detail in result.details():
         print(f"  {detail}")
@@ -119,15 +147,17 @@ def check_command(args: argparse.Namespace) -> int:
     database = _open_for_check(path)
     try:
         report = check(database, quick=args.quick)
-        places = f"data: {path.resolve()}; backups: {configured_backup_dir(path)}; logs: {log_dir()}"
+        places = _("Data: {data}; backups: {backups}; logs: {logs}").format(
+            data=path.resolve(), backups=configured_backup_dir(path), logs=log_dir()
+        )
     finally:
         database.close()
     if report.ok:
-        print(f"{report.line()} {places}")
+        print(join_sentences((report.line(), places)))
         return 0
     for problem in report.problems[1:]:
         print(f"  {problem.message}")
-    print(f"countylib: {report.line()} ({places})", file=sys.stderr)
+    print(f"countylib: {join_sentences((report.line(), places))}", file=sys.stderr)
     return 1
 
 

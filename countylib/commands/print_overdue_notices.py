@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from countylib.circulation import notice_batch, overdue_readers
+from countylib.commands import at_least_one
 from countylib.i18n import LANGUAGES, set_language
 from countylib.library import make_context, open_db
 from countylib.lookups import desk_location, location_by_code
@@ -18,7 +19,7 @@ def run(db: Path, out: Path, argv: list[str]) -> int:
         prog="countylib print overdue-notices",
         description="Overdue notices (催还单), one reader a page, for readers who cannot be phoned.",
     )
-    parser.add_argument("--min-days", type=int, default=1, help="only items at least this many days overdue")
+    parser.add_argument("--min-days", type=at_least_one, default=1, help="only items at least this many days overdue")
     parser.add_argument("--location", help="only loans made at this service point (its code)")
     parser.add_argument("--lang", choices=LANGUAGES, help="language of the notices (default: the library's)")
     args = parser.parse_args(argv)
@@ -32,7 +33,6 @@ def run(db: Path, out: Path, argv: list[str]) -> int:
             print("No overdue items: no notices written.")
             return 0
         batch = notice_batch(ctx, readers, where or desk_location(ctx))
-        out.parent.mkdir(parents=True, exist_ok=True)
         render_overdue_notices(batch, out)
     finally:
         database.close()

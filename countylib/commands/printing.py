@@ -10,7 +10,7 @@ import argparse
 import importlib
 from pathlib import Path
 
-from countylib.commands import common_options, db_path
+from countylib.commands import common_options, db_path, out_file
 
 KINDS = {
     "cards": "library cards (85.6 × 54 mm, or A4 sheets of 10)",
@@ -46,4 +46,4 @@ def print_kind(args: argparse.Namespace) -> int:
         return module.run(Path(), Path(), ["--help"])
     if known.db is not None:
         args.db = known.db
-    return module.run(db_path(args, must_exist=True), known.out, rest)
+    return module.run(db_path(args, must_exist=True), out_file(known.out, (".pdf",)), rest)

@@ -12,7 +12,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from countylib.commands import common_options, db_path, iso_date
+from countylib.commands import common_options, db_path, iso_date, out_file
 from countylib.errors import ValidationError
 from countylib.i18n import LANGUAGES
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     annual = kinds.add_parser("annual", parents=[common_options()], help="the annual reading report (阅读年报), PDF")
     annual.add_argument("--year", type=int, required=True)
     annual.add_argument("--out", type=Path, required=True, help="the PDF to write")
-    annual.add_argument("--lang", choices=LANGUAGES, help="language of the report (default: the report language setting)")
+    annual.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help="language of the report (default: the report language setting)")
     annual.set_defaults(func=annual_report)
     for kind, help_text in (("daily", "a day's figures (default: today)"), ("monthly", "a month's figures (default: this month)")):
         sub = kinds.add_parser(kind, parents=[common_options()], help=help_text + ", PDF or CSV")
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--to", dest="end", type=iso_date, help="last day of a range, YYYY-MM-DD")
         sub.add_argument("--location", help="only this place (its code)")
         sub.add_argument("--internal", action="store_true", help="show readers' names and cards in full (for staff only)")
-        sub.add_argument("--lang", choices=LANGUAGES, help="language of the report (default: the library's)")
+        sub.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help="language of the report (default: the library's)")
         sub.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.csv")
         sub.set_defaults(func=period_report)
 
@@ -61,13 +61,13 @@ def annual_report(args: argparse.Namespace) -> int:
     from countylib.settings import get_setting
     from printing.annual_report import render_annual_report
 
-    _check_suffix(args.out, (".pdf",))
+    out_file(args.out, (".pdf",))
     database = open_db(db_path(args, must_exist=True))
     try:
         ctx = make_context(database)
+        reports.check_year(ctx, args.year)
         set_language(get_setting("language"))
-        annual = reports.annual_report(ctx, args.year, language=args.lang)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        annual = reports.annual_report(ctx, args.year, language=getattr(args, "lang", None))
         pages = render_annual_report(annual, args.out)
     finally:
         database.close()
@@ -84,15 +84,15 @@ def period_report(args: argparse.Namespace) -> int:
     from countylib.settings import get_setting
     from printing.annual_report import render_period_report
 
-    _check_suffix(args.out, (".pdf", ".csv"))
+    out_file(args.out, (".pdf", ".csv"))
     database = open_db(db_path(args, must_exist=True))
     try:
         ctx = make_context(database)
-        language = args.lang or get_setting("language")
+        language = getattr(args, "lang", None) or get_setting("language")
         set_language(language)
         period = _period(args, ctx.clock.today())
+        reports.check_period(ctx, period)
         report = reports.period_report(ctx, period, internal=args.internal)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         words = Words(language)
         if args.out.suffix.lower() == ".csv":
             tables = report_tables(report, words)
@@ -121,7 +121,3 @@ def _period(args: argparse.Namespace, today: dt.date):
     year, month = args.month or (today.year, today.month)
     return Period.month(year, month, location)
 
-
-def _check_suffix(out: Path, allowed: tuple[str, ...]) -> None:
-    if out.suffix.lower() not in allowed:
-        raise ValidationError("The output file must end in {suffixes}.", suffixes=" or ".join(allowed))

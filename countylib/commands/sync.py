@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from countylib.commands import common_options, db_path, iso_date
+from countylib.commands import common_options, db_path, iso_date, out_file
 
 
 
@@ -84,7 +84,7 @@ def sync_command(args: argparse.Namespace) -> int:
 def export_koc_command(args: argparse.Namespace) -> int:
     from countylib.koc import export_koc
 
-    result = export_koc(_context(args), args.since, args.out)
+    result = export_koc(_context(args), args.since, out_file(args.out, (".koc",)))
     print(f"wrote {result.issues} issue(s) and {result.returns} return(s) to {result.path}"
           + (f"; {result.already_exported} exported before" if result.already_exported else ""))
     return 0

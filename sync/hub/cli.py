@@ -11,7 +11,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import peewee as pw
+
 from sync.hub.storage import BadDSN, open_hub
+
+# Commands that work on a hub already set up; the others (migrate, serve) set it up first.
+NEED_A_HUB = ("enroll", "devices", "new-epoch", "import-events")
+
+
+class Refused(Exception):
+    """Input the hub's command line cannot act on, said in one plain line."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning")
     enroll = command("enroll", "print a one-time enrolment code for a branch device")
     enroll.add_argument("--branch", required=True, help="branch code, e.g. HX01")
-    enroll.add_argument("--ttl-hours", type=float, default=24.0, help="how long the code stays valid")
+    enroll.add_argument("--ttl-hours", type=_hours, default=24.0, help="how long the code stays valid")
     devices = command("devices", "list or revoke enrolled devices")
     devices.add_argument("--revoke", metavar="DEVICE", help="revoke this device id")
     command("new-epoch", "start a new hub epoch after restoring the hub database from a backup")
@@ -42,14 +51,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} hours: a code must stay valid for some time, e.g. 24")
+    return hours
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        open_hub(args.dsn)
+        database = open_hub(args.dsn)
     except BadDSN as exc:
         print(f"countylib-hub: {exc}", file=sys.stderr)
         return 2
-    return COMMANDS[args.command](args)
+    try:
+        _check_place(database, args.dsn, needs_tables=args.command in NEED_A_HUB)
+        return COMMANDS[args.command](args)
+    except Refused as exc:
+        print(f"countylib-hub: {exc}", file=sys.stderr)
+        return 1
+    except pw.OperationalError as exc:
+        print(f"countylib-hub: cannot use the hub database {args.dsn}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _check_place(database: pw.Database, dsn: str, *, needs_tables: bool) -> None:
+    """Refuse a DSN that names no hub before anything is written: opening a mistyped SQLite
+    path would leave a new, empty hub there, and its codes would work nowhere."""
+    from sync.hub.storage import Meta
+
+    if isinstance(database, pw.SqliteDatabase):
+        path = Path(database.database).resolve()
+        if not path.parent.is_dir():
+            raise Refused(f"the folder {path.parent} does not exist; check the DSN {dsn}")
+        if needs_tables and not path.is_file():
+            raise Refused(f"there is no hub database at {path}; check the DSN, or set one up with: "
+                          f"countylib-hub migrate --dsn {dsn}")
+    if needs_tables:
+        with database.connection_context():
+            if not Meta.table_exists():
+                raise Refused(f"{dsn} is not a CountyLib hub database (its tables are missing); "
+                              f"if it is new, set it up first with: countylib-hub migrate --dsn {dsn}")
 
 
 def migrate_command(args: argparse.Namespace) -> int:
@@ -87,13 +133,17 @@ def serve_command(args: argparse.Namespace) -> int:
 def enroll_command(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from countylib.library import BRANCH_CODE
     from sync.hub.devices import new_enrolment_code
-    from sync.hub.storage import migrate
 
-    migrate()
-    code = new_enrolment_code(args.branch, dt.timedelta(hours=args.ttl_hours))
+    branch = args.branch.strip().upper()
+    if not BRANCH_CODE.match(branch):
+        raise Refused(f"{args.branch!r} is not a branch code: a branch code is 2 to 8 letters or digits, e.g. HX01")
+    code = new_enrolment_code(branch, dt.timedelta(hours=args.ttl_hours))
+    # The code alone on standard output, so a script can take it; the words for people go
+    # to standard error.
     print(code)
-    print(f"one-time code for branch {args.branch.upper()}, valid {args.ttl_hours:g} h", file=sys.stderr)
+    print(f"one-time code for branch {branch}, valid {args.ttl_hours:g} h", file=sys.stderr)
     return 0
 
 
@@ -111,7 +161,8 @@ def devices_command(args: argparse.Namespace) -> int:
         state = f"revoked {d.revoked_at:%Y-%m-%d %H:%M}" if d.revoked_at else "active"
         seen = f"{d.last_seen_at:%Y-%m-%d %H:%M}" if d.last_seen_at else "never"
         print(f"{d.id}\t{d.branch}\t{d.name}\t{state}\tlast seen {seen}")
-    print(f"{len(rows)} device(s)", file=sys.stderr)
+    # On standard output after the rows, so the summary never runs into the last row.
+    print(f"{len(rows)} device(s)")
     return 0
 
 

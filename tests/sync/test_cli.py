@@ -96,3 +96,37 @@ def test_export_koc_refuses_a_future_date(make_branch, tmp_path):
                   str(tmp_path / "x.koc"))
     assert result.returncode == 1 and "future" in result.stderr
     assert not (tmp_path / "x.koc").exists()
+
+
+def test_hub_enroll_checks_what_it_is_given(tmp_path):
+    hub_db = tmp_path / "hub.db"
+    dsn = f"sqlite:///{hub_db}"
+    assert _run("sync.hub.cli", "migrate", "--dsn", dsn).returncode == 0
+    typo = _run("sync.hub.cli", "enroll", "--dsn", f"sqlite:///{tmp_path}/typo.db", "--branch", "HX01")
+    assert typo.returncode == 1 and typo.stdout == "" and not (tmp_path / "typo.db").exists()
+    assert "there is no hub database at" in typo.stderr and f"countylib-hub migrate --dsn sqlite:///{tmp_path}/typo.db" in typo.stderr
+    no_folder = _run("sync.hub.cli", "enroll", "--dsn", f"sqlite:///{tmp_path}/nodir/hub.db", "--branch", "HX01")
+    assert no_folder.returncode == 1 and "Traceback" not in no_folder.stderr
+    assert no_folder.stderr.strip() == (
+        f"countylib-hub: the folder {tmp_path}/nodir does not exist; check the DSN sqlite:///{tmp_path}/nodir/hub.db"
+    )
+    bad_code = _run("sync.hub.cli", "enroll", "--dsn", dsn, "--branch", "总馆 !!")
+    assert bad_code.returncode == 1 and bad_code.stdout == "" and "2 to 8 letters or digits" in bad_code.stderr
+    negative = _run("sync.hub.cli", "enroll", "--dsn", dsn, "--branch", "HX01", "--ttl-hours", "-5")
+    assert negative.returncode == 2 and negative.stdout == "" and "must stay valid" in negative.stderr
+    import sqlite3
+
+    not_a_hub = tmp_path / "other.db"
+    sqlite3.connect(not_a_hub).execute("CREATE TABLE x (a)").connection.close()
+    other = _run("sync.hub.cli", "devices", "--dsn", f"sqlite:///{not_a_hub}")
+    assert other.returncode == 1 and "not a CountyLib hub database" in other.stderr
+    good = _run("sync.hub.cli", "enroll", "--dsn", dsn, "--branch", "hx01", "--ttl-hours", "2")
+    assert good.returncode == 0 and len(good.stdout.split()) == 1 and "branch HX01, valid 2 h" in good.stderr
+
+
+def test_hub_devices_summary_follows_the_rows_on_its_own_line(hub, make_branch):
+    make_branch("HXA").enroll(hub)
+    devices = _run("sync.hub.cli", "devices", "--dsn", hub.dsn)
+    assert devices.returncode == 0
+    lines = devices.stdout.splitlines()
+    assert "\tHXA\t" in lines[0] and lines[-1] == "1 device(s)"
