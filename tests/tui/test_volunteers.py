@@ -200,3 +200,37 @@ async def test_roster_prints_to_pdf_and_csv(library, db_path):
     text = PdfReader(folder / "roster-2026-11-16.pdf").pages[0].extract_text()
     assert "Volunteer roster" in text and "张三" in text and "1 open" in text
     assert "张三" in (folder / "roster-2026-11-16.csv").read_text(encoding="utf-8-sig")
+
+
+async def test_a_double_scan_at_the_desk_does_not_sign_out(library, db_path):
+    zhang = add_volunteer(library, "张晓雨", card_number="V001")
+    for starts, ends in (("09:00", "12:00"), ("14:00", "17:00")):
+        assign_volunteer(library, create_shift(library, location="HX01", day=SATURDAY, starts=starts, ends=ends), zhang)
+    clock = FixedClock()
+    clock.advance(hours=5, minutes=22)  # 15:22
+    app = _app(db_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-desk")
+
+        async def scan() -> str:
+            await type_into(pilot, "#desk-scan", "V001")
+            await pilot.press("enter")
+            await pilot.pause()
+            return str(app.screen.query_one("#desk-result", Static).render())
+
+        assert await scan() == "张晓雨 signed in for 14:00–17:00 at 城关分馆."
+        clock.advance(seconds=3)
+        assert await scan() == (
+            "张晓雨 signed in at 15:22, 0 min ago; a second scan so soon is not taken as signing out."
+        )
+        assert ShiftAssignment.get(ShiftAssignment.signed_in_at.is_null(False)).signed_out_at is None
+        button = app.screen.query_one("#desk-sign-out")
+        assert button.display and str(button.label) == "Sign 张晓雨 out now"
+        assert app.screen.query_one("#desk-scan").has_focus
+        await pilot.click("#desk-sign-out")  # meant after all
+        await pilot.pause()
+        result = str(app.screen.query_one("#desk-result", Static).render())
+        assert result == "张晓雨 signed out after 0 min: too short to count as a shift."
+        assert not button.display
+        assert "has already ended" in await scan()  # not the morning shift, over since 12:00
+    assert ShiftAssignment.select().where(ShiftAssignment.status == "attended").count() == 1
