@@ -55,6 +55,7 @@ from countylib.volunteers import (
 )
 from printing.volunteers import hours_text
 from screens.i18n import translate_bindings
+from screens.widgets.button_row import ButtonRow
 
 ESCAPE = Binding("escape", "close", N_("Close"), id="volunteers.dialog.close")
 SAVE = Binding("ctrl+s", "save", N_("Save"), id="volunteers.dialog.save")
@@ -174,7 +175,7 @@ class VolunteerForm(Dialog):
                 compact=True,
             )
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -265,7 +266,7 @@ class ShiftForm(Dialog):
                 yield Input("1", type="integer", id="s-weeks", tooltip=_("1 = this date only; 8 = the same day for 8 weeks"), compact=True)
             yield Checkbox(_("Children's programme: needs a background check"), id="s-check")
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -325,7 +326,7 @@ class ShiftDetail(Dialog):
             yield Static("", id="detail-facts")
             yield Label(_("On this shift"), classes="section")
             yield DataTable(id="detail-people", cursor_type="row", zebra_stripes=True)
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Swap…"), id="swap")
                 yield Button(_("Take off…"), id="take-off")
                 yield Button(_("No-show"), id="no-show")
@@ -334,7 +335,7 @@ class ShiftDetail(Dialog):
             yield Label(_("Add a volunteer (Enter): suitable first; greyed ones cannot take this shift"), classes="section")
             yield DataTable(id="detail-candidates", cursor_type="row", zebra_stripes=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Cancel shift…"), variant="error", id="cancel-shift")
                 yield Button(_("Close"), variant="primary", id="close")
 
@@ -524,7 +525,7 @@ class ReasonPrompt(Dialog):
             yield Static(self.question, classes="dialog-title")
             yield Input(placeholder=_("Reason"), id="reason", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("OK"), variant="primary", id="ok")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -546,6 +547,8 @@ class ReasonPrompt(Dialog):
 
 
 class Confirm(Dialog):
+    """A yes/no question; No has the focus, so a stray Enter changes nothing."""
+
     def __init__(self, ctx: ServiceContext, question: str) -> None:
         super().__init__(ctx)
         self.question = question
@@ -553,12 +556,12 @@ class Confirm(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-question")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Yes"), variant="primary", id="yes")
                 yield Button(_("No"), id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:
@@ -596,7 +599,7 @@ class HoursDialog(Dialog):
                 yield Label(_("Reason"))
                 yield Input("", id="h-reason", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -642,7 +645,7 @@ class RatingDialog(Dialog):
                 yield Label(_("Remark"))
                 yield Input(a.comment, id="r-comment", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -698,7 +701,7 @@ class ReviewForm(Dialog):
                 yield Label(_("Summary (总结)"))
                 yield Input("", id="v-summary", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 

@@ -184,7 +184,8 @@ def test_hours_per_month_and_per_place(library, places):
     ]
 
 
-def test_a_second_scan_just_after_signing_in_is_not_a_sign_out(library, places, clock):
+@pytest.mark.usefixtures("places")
+def test_a_second_scan_just_after_signing_in_is_not_a_sign_out(library, clock):
     v = add_volunteer(library, "张晓雨")
     on_shift(library, v, starts="09:00", ends="12:00")
     assert sign_in_or_out(library, v)[1] is True
@@ -198,7 +199,8 @@ def test_a_second_scan_just_after_signing_in_is_not_a_sign_out(library, places, 
     assert (signed_in, out.minutes) == (False, 5)
 
 
-def test_signing_in_is_only_for_a_shift_that_has_not_ended(library, places, clock):
+@pytest.mark.usefixtures("places")
+def test_signing_in_is_only_for_a_shift_that_has_not_ended(library, clock):
     v = add_volunteer(library, "张晓雨")
     morning = on_shift(library, v, starts="09:00", ends="12:00")
     afternoon = on_shift(library, v, starts="14:00", ends="17:00")
@@ -214,7 +216,8 @@ def test_signing_in_is_only_for_a_shift_that_has_not_ended(library, places, cloc
     assert ShiftAssignment.get_by_id(morning.id).status == "assigned"
 
 
-def test_a_sign_out_moments_after_signing_in_is_no_shift_served(library, places, clock):
+@pytest.mark.usefixtures("places")
+def test_a_sign_out_moments_after_signing_in_is_no_shift_served(library, clock):
     v = add_volunteer(library, "张晓雨")
     first = on_shift(library, v, day=dt.date(2026, 11, 14))
     correct_hours(library, first, minutes=170, reason="补登")
@@ -231,7 +234,8 @@ def test_a_sign_out_moments_after_signing_in_is_no_shift_served(library, places,
     assert len(hours_statement(library, v, *year).lines) == 1
 
 
-def test_overlapping_shifts_count_their_shared_time_once(library, places):
+@pytest.mark.usefixtures("places")
+def test_overlapping_shifts_count_their_shared_time_once(library):
     v = add_volunteer(library, "张晓雨")
     day = dt.date(2026, 10, 24)
     shelving = create_shift(library, location="HX01", day=day, starts="09:00", ends="12:00", slots=3)
