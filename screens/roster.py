@@ -58,7 +58,6 @@ def cell_text(shifts: list[ShiftView]) -> Text:
 
 class RosterPane(Vertical):
     BINDINGS = [
-        Binding("ctrl+n", "new_shift", N_("New shift"), id="roster.new_shift"),
         Binding("ctrl+left", "week(-1)", N_("Previous week"), id="roster.previous_week"),
         Binding("ctrl+right", "week(1)", N_("Next week"), id="roster.next_week"),
     ]

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
-from countylib.shifts import assign_volunteer, create_shift
+from countylib.shifts import assign_volunteer, create_shift, update_shift
 from models import Shift, ShiftAssignment
 from screens.roster import RosterPane
 from screens.volunteer_desk import MyShiftsPane
@@ -234,3 +234,67 @@ async def test_a_double_scan_at_the_desk_does_not_sign_out(library, db_path):
         assert not button.display
         assert "has already ended" in await scan()  # not the morning shift, over since 12:00
     assert ShiftAssignment.select().where(ShiftAssignment.status == "attended").count() == 1
+
+
+async def test_assigning_asks_only_when_it_can_be_done_and_no_is_the_default(library, db_path):
+    from screens.volunteer_modals import Confirm
+
+    async def pick_candidate(pilot, name: str) -> None:
+        candidates = app.screen.query_one("#detail-candidates", DataTable)
+        names = [str(candidates.get_row_at(n)[0]) for n in range(candidates.row_count)]
+        candidates.focus()
+        candidates.move_cursor(row=names.index(name))
+        await pilot.press("enter")
+
+    add_volunteer(library, "周东平", availability={"mon": ["am"]})  # not usually on Saturdays: a warning
+    full = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=1)
+    assign_volunteer(library, full, add_volunteer(library, "张三"))
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        app.screen.query_one(RosterPane).open_shift(full.id)
+        await pilot.pause()
+        await pick_candidate(pilot, "周东平")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftDetail)  # no question whose yes would be refused
+        error = str(app.screen.query_one(".dialog-error", Static).render())
+        assert error == "This shift already has all 1 volunteers it needs."
+
+        app.screen.dismiss(None)
+        await pilot.pause()
+        update_shift(library, full, slots=2)
+        app.screen.query_one(RosterPane).open_shift(full.id)
+        await pilot.pause()
+        await pick_candidate(pilot, "周东平")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.focused.id == "no"
+        await pilot.press("left")
+        assert app.screen.focused.id == "yes"
+        await pilot.press("right")
+        assert app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftDetail)
+    assert [a.volunteer.name for a in ShiftAssignment.select()] == ["张三"]
+
+
+async def test_ctrl_n_makes_what_the_tab_lists_even_from_the_tab_bar(library, db_path):
+    from screens.volunteer_modals import VolunteerForm
+
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-records")
+        app.screen.query_one("ContentTabs").focus()
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, VolunteerForm)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.screen.query_one("#volunteer-tabs", TabbedContent).active = "tab-roster"
+        await pilot.pause()
+        app.screen.query_one("ContentTabs").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftForm)
