@@ -112,6 +112,11 @@ def join_clauses(items: Iterable[str]) -> str:
     return ("；" if _current == "zh_CN" else "; ").join(items)
 
 
+def join_sentences(items: Iterable[str]) -> str:
+    """Whole sentences, each with its own full stop: run on in Chinese (。 ends them), a space in English."""
+    return ("" if _current == "zh_CN" else " ").join(items)
+
+
 def _babel_locale() -> str:
     return "zh_Hans_CN" if _current == "zh_CN" else "en_GB"
 

@@ -100,6 +100,11 @@ def get_assignment(value: ShiftAssignment | str) -> ShiftAssignment:
     return found
 
 
+def role_label(role: str) -> str:
+    """The task a shift asks for, in the current language."""
+    return skill_label(role) if role else _("(any volunteer)")
+
+
 def hhmm(value: dt.time) -> str:
     return value.strftime("%H:%M")
 
@@ -732,7 +737,7 @@ def roster_rows(roster: WeekRoster) -> list[list[str]]:
                 s.location_name,
                 hhmm(s.starts),
                 hhmm(s.ends),
-                skill_label(s.role),
+                role_label(s.role),
                 str(s.slots),
                 str(s.filled),
                 str(s.open),

@@ -16,7 +16,13 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, current_language, format_date
-from countylib.shifts import ASSIGNMENT_STATUSES, cancel_assignment, hhmm, my_shifts
+from countylib.shifts import (
+    ASSIGNMENT_STATUSES,
+    cancel_assignment,
+    hhmm,
+    my_shifts,
+    role_label,
+)
 from countylib.volunteer_hours import (
     JustSignedIn,
     day_sheet,
@@ -29,10 +35,10 @@ from countylib.volunteer_hours import (
     too_short_to_count,
 )
 from countylib.volunteer_recognition import hours_statement
-from countylib.volunteers import SKILLS, volunteer_for_actor
+from countylib.volunteers import volunteer_for_actor
 from printing.volunteers import hours_text, render_hours_statement
 from screens.i18n import translate_bindings
-from screens.roster import printouts_dir
+from screens.roster import volunteer_paper_path
 from screens.volunteer_modals import ReasonPrompt
 
 
@@ -225,7 +231,7 @@ class MyShiftsPane(Vertical):
                 format_date(s.day),
                 f"{hhmm(s.starts)}–{hhmm(s.ends)}",
                 Text(s.place),
-                Text(_(SKILLS[s.role]) if s.role in SKILLS else s.role),
+                Text(role_label(s.role)),
                 _(ASSIGNMENT_STATUSES[s.status]),
                 s.signed_in_at.strftime("%H:%M") if s.signed_in_at else "",
                 s.signed_out_at.strftime("%H:%M") if s.signed_out_at else "",
@@ -292,7 +298,7 @@ class MyShiftsPane(Vertical):
     def statement(self) -> None:
         year = self.ctx.clock.today().year
         data = hours_statement(self.ctx, self.me, dt.date(year, 1, 1), dt.date(year, 12, 31))
-        self.render_statement(data, printouts_dir() / f"hours-{self.me.id[-8:]}-{year}.pdf", current_language())
+        self.render_statement(data, volunteer_paper_path("hours", self.me.name, year), current_language())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-statement", description="hours statement PDF")
     def render_statement(self, data, path, language: str) -> None:

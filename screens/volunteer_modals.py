@@ -20,7 +20,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
-from countylib.i18n import N_, _, format_date
+from countylib.i18n import N_, _, format_date, join_sentences
 from countylib.idnumbers import FOREIGN_PERMANENT, HMT_PERMIT, ID_TYPE_LABELS, PASSPORT, RESIDENT_ID
 from countylib.shifts import (
     ASSIGNMENT_STATUSES,
@@ -59,6 +59,7 @@ from screens.widgets.button_row import ButtonRow
 
 ESCAPE = Binding("escape", "close", N_("Close"), id="volunteers.dialog.close")
 SAVE = Binding("ctrl+s", "save", N_("Save"), id="volunteers.dialog.save")
+NOTE_WIDTH = 66  # the wide dialog's width less the name and phone columns
 
 
 class Dialog(ModalScreen):
@@ -343,7 +344,10 @@ class ShiftDetail(Dialog):
         people = self.query_one("#detail-people", DataTable)
         people.add_columns(_("Name"), _("Status"), _("In"), _("Out"), _("Hours"), _("Rating"), _("Note"))
         candidates = self.query_one("#detail-candidates", DataTable)
-        candidates.add_columns(_("Name"), _("Phone"), _("Note"))
+        candidates.add_column(_("Name"))
+        candidates.add_column(_("Phone"))
+        # A fixed width lets a long note wrap onto more lines of its row instead of running off the edge.
+        candidates.add_column(_("Note"), width=NOTE_WIDTH)
         self.refresh_detail()
         candidates.focus()
 
@@ -379,13 +383,14 @@ class ShiftDetail(Dialog):
         if view.cancelled:
             return
         for fit in candidates_for_shift(self.ctx, shift):
-            note = "; ".join(c.message for c in fit.concerns)
+            note = join_sentences(c.message for c in fit.concerns)
             style = "dim" if fit.blocked else ""
             candidates.add_row(
                 Text(fit.volunteer.name, style=style),
                 Text(fit.volunteer.phone, style=style),
                 Text(note, style=style or "yellow") if note else Text(_("suitable"), style="green"),
                 key=fit.volunteer.id,
+                height=None,
             )
 
     def _selected_assignment(self):
@@ -406,7 +411,7 @@ class ShiftDetail(Dialog):
         volunteer = get_volunteer(self.ctx, event.row_key.value)
         fit = check_fit(get_shift(self.shift_id), volunteer)
         if fit.blocked:
-            self.show_error("; ".join(c.message for c in fit.concerns if c.blocking))
+            self.show_error(join_sentences(c.message for c in fit.concerns if c.blocking))
             return
         if fit.warnings:
             question = "\n".join(c.message for c in fit.warnings) + "\n\n" + _("Assign {name} anyway?").format(name=volunteer.name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button
 
@@ -13,7 +15,7 @@ from screens.i18n import translate_bindings
 class ButtonRow(Horizontal):
     """Left and Right move between the buttons, as in a desktop dialog (Tab still works)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "step(-1)", N_("Previous button"), id="buttons.previous", show=False),
         Binding("right", "step(1)", N_("Next button"), id="buttons.next", show=False),
     ]

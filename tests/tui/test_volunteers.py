@@ -298,3 +298,52 @@ async def test_ctrl_n_makes_what_the_tab_lists_even_from_the_tab_bar(library, db
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert isinstance(app.screen, ShiftForm)
+
+
+async def test_roster_and_shift_show_whole_names_tasks_and_notes(library, db_path):
+    from models import Location
+
+    Location.create(branch=library.branch, code="HX01-RP2", name="城东社区便民阅读点", kind="reading_point")
+    li = add_volunteer(library, "李霞彩", availability={"mon": ["am"]}, skills=[], background_check_on=None)
+    create_shift(library, location="HX01-RP2", day=SATURDAY, starts="09:00", ends="12:00", slots=2)
+    shelving = create_shift(
+        library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", role="shelving", needs_background_check=True
+    )
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        grid = app.screen.query_one("#roster-grid", DataTable)
+        assert grid.columns["place"].width == 18  # 城东社区便民阅读点 whole
+        grid.move_cursor(row=[str(grid.get_row_at(n)[0]) for n in range(grid.row_count)].index("城东社区便民阅读点"), column=6)
+        await pilot.pause()
+        shifts = app.screen.query_one("#roster-shifts", DataTable)
+        assert str(shifts.get_row_at(0)[1]) == "（任何志愿者）"
+        app.screen.query_one(RosterPane).open_shift(shelving.id)
+        await pilot.pause()
+        candidates = app.screen.query_one("#detail-candidates", DataTable)
+        note = str(candidates.get_row_at(0)[2])
+        assert note == (
+            "李霞彩没有背景审查记录，而这个少儿班次需要。李霞彩通常不在周六（上午）服务。李霞彩的档案中没有“图书上架”特长。"
+        )
+        assert candidates.rows[li.id].height == 2  # wrapped, not cut at the edge
+
+
+async def test_year_field_shows_the_whole_year_and_papers_are_named_by_the_volunteer(library, db_path):
+    from countylib.paths import data_dir
+    from countylib.volunteer_hours import correct_hours
+
+    zhang = add_volunteer(library, "张晓雨")
+    assignment = assign_volunteer(library, create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00"), zhang)
+    correct_hours(library, assignment.assignment, minutes=180, reason="补登")
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-recognition")
+        year = app.screen.query_one("#rank-year")
+        await type_into(pilot, "#rank-year", "2026")
+        assert year.content_region.width > len("2026")  # the digits and the cursor
+        await pilot.click("#paper-statement")
+        await pilot.click("#paper-certificate")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    names = sorted(path.name for path in (data_dir() / "printouts").glob("*.pdf"))
+    assert names == ["certificate-张晓雨-2026-zh_CN.pdf", "hours-张晓雨-2026-zh_CN.pdf"]
