@@ -100,6 +100,11 @@ def get_assignment(value: ShiftAssignment | str) -> ShiftAssignment:
     return found
 
 
+def role_label(role: str) -> str:
+    """The task a shift asks for, in the current language."""
+    return skill_label(role) if role else _("(any volunteer)")
+
+
 def hhmm(value: dt.time) -> str:
     return value.strftime("%H:%M")
 
@@ -388,17 +393,23 @@ def check_fit(
     ignore: ShiftAssignment | None = None,
     busy: list[ShiftAssignment] | None = None,
     check_years: int | None = None,
+    open_places: int | None = None,
 ) -> Fit:
     """Everything that speaks against this volunteer on this shift.
 
-    ``busy`` (their overlapping assignments) and ``check_years`` may be given when many
-    volunteers are checked at once, so the picker runs two queries instead of hundreds.
+    ``busy`` (their overlapping assignments), ``check_years`` and ``open_places`` may be
+    given when many volunteers are checked at once, so the picker runs a few queries
+    instead of hundreds.
     """
     fit = Fit(volunteer)
     name = volunteer.name
     if busy is None:
         busy = _busy_at(shift, volunteer)
     clashes = [a for a in busy if ignore is None or a.id != ignore.id]
+    if open_places is None:
+        open_places = _open_places(shift, ignore)
+    if open_places <= 0 and not any(a.shift_id == shift.id for a in clashes):
+        fit.concerns.append(Concern(N_("This shift already has all {n} volunteers it needs."), {"n": shift.slots}, True))
     if volunteer.status != "active":
         fit.concerns.append(Concern(N_("{name} is not an active volunteer."), {"name": name}, True))
     if shift.needs_background_check and not has_valid_check(volunteer, shift.day, check_years):
@@ -450,8 +461,9 @@ def candidates_for_shift(ctx: ServiceContext, shift: Shift | str) -> list[Fit]:
     for a in _busy_at(shift):
         busy.setdefault(a.volunteer_id, []).append(a)
     years = int(get_setting("volunteers.background_check_years"))
+    places = _open_places(shift)
     fits = [
-        check_fit(shift, v, busy=busy.get(v.id, []), check_years=years)
+        check_fit(shift, v, busy=busy.get(v.id, []), check_years=years, open_places=places)
         for v in Volunteer.select().where(Volunteer.status == "active")
     ]
     return sorted(fits, key=lambda f: (f.blocked, bool(f.warnings), f.volunteer.name_pinyin, f.volunteer.name))
@@ -482,8 +494,6 @@ def assign_volunteer(ctx: ServiceContext, shift: Shift | str, volunteer: Volunte
         raise RuleViolation("This shift was cancelled.")
     fit = check_fit(shift, volunteer)
     _refuse_if_blocked(fit)
-    if _open_places(shift) <= 0:
-        raise RuleViolation("This shift already has all {n} volunteers it needs.", n=shift.slots)
     assignment = ShiftAssignment.create(shift=shift, volunteer=volunteer, assigned_at=ctx.clock.utcnow())
     ctx.record(
         "shift.assigned",
@@ -727,7 +737,7 @@ def roster_rows(roster: WeekRoster) -> list[list[str]]:
                 s.location_name,
                 hhmm(s.starts),
                 hhmm(s.ends),
-                skill_label(s.role),
+                role_label(s.role),
                 str(s.slots),
                 str(s.filled),
                 str(s.open),

@@ -3,6 +3,10 @@
 The hours are the minutes between sign-in and sign-out, as the desk saw them. A forgotten
 sign-out, a wrong time or a helper who came without signing in is put right by a
 librarian, who must say why; the old figures stay in the audit log and the events.
+
+Signing in is for a shift that has not ended (from a while before it starts); a second
+scan just after signing in is a double scan, not a sign-out. The sums count time given at
+two overlapping shifts once, and a stay shorter than the settings' minimum as no shift.
 """
 
 from __future__ import annotations
@@ -11,22 +15,58 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import peewee as pw
-
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
 from countylib.i18n import N_, _
 from countylib.roles import LIBRARIAN, VOLUNTEER
+from countylib.settings import SettingSpec, get_setting, register_settings
 from countylib.shifts import ASSIGNMENT_STATUSES, assignment_payload, get_assignment, hhmm, parse_time
 from countylib.volunteers import ensure_own, get_volunteer, pinyin_of, volunteer_for_actor
 from models import Location, Patron, Shift, ShiftAssignment, Volunteer
 
+register_settings(
+    SettingSpec(
+        "volunteers.sign_in_early_minutes",
+        60,
+        N_("Minutes before a shift starts that a volunteer may sign in to it"),
+    ),
+    SettingSpec(
+        "volunteers.double_scan_minutes",
+        5,
+        N_("Minutes after signing in in which a second scan is taken as a double scan, not a sign-out"),
+    ),
+    SettingSpec(
+        "volunteers.min_shift_minutes",
+        15,
+        N_("Shortest stay counted as a shift served (in minutes)"),
+    ),
+)
+
 MAX_MINUTES = 24 * 60
+
+
+class JustSignedIn(RuleViolation):
+    """A second scan moments after signing in: most likely the card went past the scanner
+    twice, so it is not taken as a sign-out; the desk may still sign out on purpose."""
+
+    def __init__(self, volunteer: Volunteer, signed_in_local: dt.datetime, minutes: int) -> None:
+        super().__init__(
+            N_("{name} signed in at {time}, {minutes} min ago; a second scan so soon is not taken as signing out."),
+            name=volunteer.name,
+            time=signed_in_local.strftime("%H:%M"),
+            minutes=minutes,
+        )
+        self.volunteer = volunteer
 
 
 def _iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def too_short_to_count(minutes: int) -> bool:
+    """A stay the sums will not count as a shift served."""
+    return minutes < int(get_setting("volunteers.min_shift_minutes"))
 
 
 def find_volunteer_at_desk(ctx: ServiceContext, text: str) -> list[Volunteer]:
@@ -92,11 +132,44 @@ def _signed_in(volunteer: Volunteer) -> ShiftAssignment | None:
     )
 
 
+def _local(ctx: ServiceContext, day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, ctx.clock.timezone)
+
+
+def _shift_to_sign_in(ctx: ServiceContext, volunteer: Volunteer, waiting: list[ShiftAssignment]) -> ShiftAssignment:
+    """The shift under way or about to start whose start is nearest now; refuses when every
+    one of today's shifts has ended or is still too far off."""
+    now_local = ctx.clock.local_now()
+    early = dt.timedelta(minutes=int(get_setting("volunteers.sign_in_early_minutes")))
+    open_now = [
+        a for a in waiting if _local(ctx, a.shift.day, a.shift.starts) - early <= now_local < _local(ctx, a.shift.day, a.shift.ends)
+    ]
+    if open_now:
+        return min(open_now, key=lambda a: abs((_local(ctx, a.shift.day, a.shift.starts) - now_local).total_seconds()))
+    coming = [a for a in waiting if now_local < _local(ctx, a.shift.day, a.shift.starts)]
+    if coming:
+        a = coming[0]
+        raise RuleViolation(
+            "{name}'s next shift is {start}–{end} at {place}; signing in for it opens at {time}.",
+            name=volunteer.name,
+            start=hhmm(a.shift.starts),
+            end=hhmm(a.shift.ends),
+            place=a.shift.location.name,
+            time=(_local(ctx, a.shift.day, a.shift.starts) - early).strftime("%H:%M"),
+        )
+    a = waiting[-1]
+    raise RuleViolation(
+        "{name}'s shift today ({start}–{end}) has already ended; if they did come, a librarian can record the hours in the shift.",
+        name=volunteer.name,
+        start=hhmm(a.shift.starts),
+        end=hhmm(a.shift.ends),
+    )
+
+
 @service(VOLUNTEER)
 def sign_in_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> ShiftAssignment:
-    """Start today's shift: the one whose start is nearest to now."""
+    """Start today's shift: of those not yet ended, the one whose start is nearest to now."""
     volunteer = get_volunteer(ctx, volunteer)
-    now_local = ctx.clock.local_now()
     already = _signed_in(volunteer)
     if already is not None:
         raise RuleViolation(
@@ -104,15 +177,10 @@ def sign_in_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> ShiftA
             name=volunteer.name,
             time=ctx.clock.to_local(already.signed_in_at).strftime("%H:%M"),
         )
-    waiting = _today_open(volunteer, now_local.date())
+    waiting = _today_open(volunteer, ctx.clock.local_now().date())
     if not waiting:
         raise RuleViolation("{name} has no shift today to sign in to.", name=volunteer.name)
-
-    def distance(a: ShiftAssignment) -> float:
-        starts = dt.datetime.combine(a.shift.day, a.shift.starts, ctx.clock.timezone)
-        return abs((starts - now_local).total_seconds())
-
-    assignment = min(waiting, key=distance)
+    assignment = _shift_to_sign_in(ctx, volunteer, waiting)
     assignment.status, assignment.signed_in_at = "attended", ctx.clock.utcnow()
     assignment.save()
     ctx.record("shift.signed_in", {**assignment_payload(assignment), "signed_in_at": _iso(assignment.signed_in_at)})
@@ -147,9 +215,17 @@ def sign_out_volunteer(ctx: ServiceContext, volunteer: Volunteer | str) -> Shift
 
 @service(VOLUNTEER)
 def sign_in_or_out(ctx: ServiceContext, volunteer: Volunteer | str) -> tuple[ShiftAssignment, bool]:
-    """The desk's one scan: signs out whoever is signed in, otherwise signs in (True)."""
+    """The desk's one scan: signs out whoever is signed in, otherwise signs in (True).
+
+    Raises JustSignedIn for a scan within minutes of signing in; sign_out_volunteer is the
+    deliberate way out.
+    """
     volunteer = get_volunteer(ctx, volunteer)
-    if _signed_in(volunteer) is not None:
+    current = _signed_in(volunteer)
+    if current is not None:
+        since = ctx.clock.utcnow() - current.signed_in_at
+        if since < dt.timedelta(minutes=int(get_setting("volunteers.double_scan_minutes"))):
+            raise JustSignedIn(volunteer, ctx.clock.to_local(current.signed_in_at), int(since.total_seconds() // 60))
         return sign_out_volunteer(ctx, volunteer), False
     return sign_in_volunteer(ctx, volunteer), True
 
@@ -264,63 +340,78 @@ def record_no_shows(ctx: ServiceContext, day: dt.date) -> list[ShiftAssignment]:
 # -- sums -------------------------------------------------------------------------------------
 
 
-def _attended(start: dt.date, end: dt.date):
-    return (
-        ShiftAssignment.select()
+@dataclass(frozen=True)
+class Served:
+    """An attended shift as the sums count it."""
+
+    assignment: ShiftAssignment  # with its shift and place
+    minutes: int  # time not already counted at an overlapping shift of the same volunteer
+
+
+def served_shifts(
+    ctx: ServiceContext, start: dt.date, end: dt.date, volunteer: Volunteer | None = None
+) -> list[Served]:
+    """Attended shifts between two dates, the same for every sum and paper.
+
+    A volunteer cannot give the same hour twice: where two of their stays overlap, the later
+    one counts only the time the earlier did not. What is left below the minimum stay (a
+    sign-out moments after signing in, a shift wholly inside another) is no shift served.
+    """
+    query = (
+        ShiftAssignment.select(ShiftAssignment, Shift, Location)
         .join(Shift)
+        .join(Location)
         .where((ShiftAssignment.status == "attended") & Shift.day.between(start, end))
     )
+    if volunteer is not None:
+        query = query.where(ShiftAssignment.volunteer == volunteer)
+    shortest = int(get_setting("volunteers.min_shift_minutes"))
+
+    def began(a: ShiftAssignment) -> dt.datetime:
+        # Corrected by minutes alone, a stay has no sign-in time: it is taken from the shift's start.
+        return a.signed_in_at or _local_to_utc(ctx, a.shift.day, a.shift.starts, N_("Start"))
+
+    stays = sorted(query, key=lambda a: (a.volunteer_id, began(a), a.id))
+    result: list[Served] = []
+    counted_until: dict[str, dt.datetime] = {}
+    for a in stays:
+        begin = began(a)
+        finish = begin + dt.timedelta(minutes=a.minutes)
+        covered = counted_until.get(a.volunteer_id)
+        new_from = max(begin, covered) if covered else begin
+        minutes = max(0, int((finish - new_from).total_seconds() // 60))
+        counted_until[a.volunteer_id] = max(finish, covered) if covered else finish
+        if minutes >= shortest:
+            result.append(Served(a, minutes))
+    return sorted(result, key=lambda s: (s.assignment.shift.day, s.assignment.shift.starts, s.assignment.volunteer_id))
+
+
+def _sums(served: list[Served]) -> dict[str, Any]:
+    return {
+        "minutes": sum(s.minutes for s in served),
+        "shifts": len(served),
+        "volunteers": len({s.assignment.volunteer_id for s in served}),
+    }
 
 
 def hours_by_month(ctx: ServiceContext, year: int) -> list[dict[str, Any]]:
     """Per month: minutes given, shifts attended, distinct volunteers (the reports use this)."""
     ctx.require(LIBRARIAN)
-    month = pw.fn.strftime("%m", Shift.day)
-    rows = (
-        _attended(dt.date(year, 1, 1), dt.date(year, 12, 31))
-        .select(
-            month.alias("month"),
-            pw.fn.SUM(ShiftAssignment.minutes).alias("minutes"),
-            pw.fn.COUNT(ShiftAssignment.id).alias("shifts"),
-            pw.fn.COUNT(ShiftAssignment.volunteer.distinct()).alias("volunteers"),
-        )
-        .group_by(month)
-        .dicts()
-    )
-    found = {int(r["month"]): r for r in rows}
+    served = served_shifts(ctx, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return [
-        {
-            "month": m,
-            "minutes": int(found[m]["minutes"] or 0) if m in found else 0,
-            "shifts": found[m]["shifts"] if m in found else 0,
-            "volunteers": found[m]["volunteers"] if m in found else 0,
-        }
-        for m in range(1, 13)
+        {"month": m, **_sums([s for s in served if s.assignment.shift.day.month == m])} for m in range(1, 13)
     ]
 
 
 def hours_by_place(ctx: ServiceContext, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per place (branch, reading point, van stop) between two dates, most hours first."""
     ctx.require(LIBRARIAN)
-    rows = (
-        _attended(start, end)
-        .switch(Shift)
-        .join(Location)
-        .select(
-            Location.code,
-            Location.name,
-            pw.fn.SUM(ShiftAssignment.minutes).alias("minutes"),
-            pw.fn.COUNT(ShiftAssignment.id).alias("shifts"),
-            pw.fn.COUNT(ShiftAssignment.volunteer.distinct()).alias("volunteers"),
-        )
-        .group_by(Location.code, Location.name)
-        .order_by(pw.fn.SUM(ShiftAssignment.minutes).desc())
-        .dicts()
-    )
-    return [
-        {"code": r["code"], "place": r["name"], "minutes": int(r["minutes"] or 0), "shifts": r["shifts"], "volunteers": r["volunteers"]}
-        for r in rows
-    ]
+    by_place: dict[tuple[str, str], list[Served]] = {}
+    for s in served_shifts(ctx, start, end):
+        place = s.assignment.shift.location
+        by_place.setdefault((place.code, place.name), []).append(s)
+    rows = [{"code": code, "place": name, **_sums(served)} for (code, name), served in by_place.items()]
+    return sorted(rows, key=lambda r: -r["minutes"])
 
 
 @dataclass(frozen=True)
@@ -337,15 +428,14 @@ def hours_lines(ctx: ServiceContext, volunteer: Volunteer | str, start: dt.date,
     """One volunteer's attended shifts (their own, or anyone's for librarians)."""
     volunteer = get_volunteer(ctx, volunteer)
     ensure_own(ctx, volunteer)
-    query = (
-        _attended(start, end)
-        .select(ShiftAssignment, Shift, Location)
-        .switch(Shift)
-        .join(Location)
-        .where(ShiftAssignment.volunteer == volunteer)
-        .order_by(Shift.day, Shift.starts)
-    )
     return [
-        HoursLine(a.shift.day, a.shift.location.name, a.shift.role, hhmm(a.shift.starts), hhmm(a.shift.ends), a.minutes)
-        for a in query
+        HoursLine(
+            s.assignment.shift.day,
+            s.assignment.shift.location.name,
+            s.assignment.shift.role,
+            hhmm(s.assignment.shift.starts),
+            hhmm(s.assignment.shift.ends),
+            s.minutes,
+        )
+        for s in served_shifts(ctx, start, end, volunteer)
     ]

@@ -15,8 +15,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import peewee as pw
-
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import RuleViolation, ValidationError
@@ -24,7 +22,7 @@ from countylib.i18n import N_
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
 from countylib.shifts import assignment_payload, get_assignment
-from countylib.volunteer_hours import hours_lines
+from countylib.volunteer_hours import hours_lines, served_shifts
 from countylib.volunteers import SKILLS, get_volunteer, parse_date
 from models import Shift, ShiftAssignment, Volunteer, VolunteerHonour, VolunteerReview
 from printing.volunteers import HoursStatement, ServiceCertificate, StatementLine
@@ -88,22 +86,20 @@ class PeriodFacts:
 def period_facts(ctx: ServiceContext, volunteer: Volunteer | str, start: dt.date, end: dt.date) -> PeriodFacts:
     ctx.require(LIBRARIAN)
     volunteer = get_volunteer(ctx, volunteer)
-    rows = list(
-        ShiftAssignment.select(ShiftAssignment.status, ShiftAssignment.minutes, ShiftAssignment.rating, ShiftAssignment.comment)
-        .join(Shift)
-        .where((ShiftAssignment.volunteer == volunteer) & Shift.day.between(start, end))
-        .order_by(Shift.day)
-    )
-    attended = [r for r in rows if r.status == "attended"]
-    rated = [r.rating for r in attended if r.rating]
+    served = served_shifts(ctx, start, end, volunteer)
+    rated = [s.assignment.rating for s in served if s.assignment.rating]
     return PeriodFacts(
-        attended=len(attended),
-        no_shows=sum(1 for r in rows if r.status == "no_show"),
-        minutes=sum(r.minutes for r in attended),
+        attended=len(served),
+        no_shows=_no_shows(start, end).where(ShiftAssignment.volunteer == volunteer).count(),
+        minutes=sum(s.minutes for s in served),
         ratings=len(rated),
         average_rating=round(sum(rated) / len(rated), 2) if rated else None,
-        comments=tuple(r.comment for r in attended if r.comment),
+        comments=tuple(s.assignment.comment for s in served if s.assignment.comment),
     )
+
+
+def _no_shows(start: dt.date, end: dt.date):
+    return ShiftAssignment.select().join(Shift).where((ShiftAssignment.status == "no_show") & Shift.day.between(start, end))
 
 
 @service(LIBRARIAN)
@@ -196,25 +192,21 @@ def annual_ranking(ctx: ServiceContext, year: int) -> list[RankRow]:
     """Every volunteer with a shift that year, best first; the top eligible ones are proposed."""
     ctx.require(LIBRARIAN)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    attended = pw.fn.SUM(pw.Case(None, [(ShiftAssignment.status == "attended", 1)], 0))
-    no_shows = pw.fn.SUM(pw.Case(None, [(ShiftAssignment.status == "no_show", 1)], 0))
-    minutes = pw.fn.SUM(pw.Case(None, [(ShiftAssignment.status == "attended", ShiftAssignment.minutes)], 0))
-    rated = pw.Case(None, [((ShiftAssignment.status == "attended") & ShiftAssignment.rating.is_null(False), 1)], 0)
-    rating_sum = pw.Case(None, [(ShiftAssignment.status == "attended", pw.fn.COALESCE(ShiftAssignment.rating, 0))], 0)
-    rows = list(
-        ShiftAssignment.select(
-            ShiftAssignment.volunteer,
-            attended.alias("attended"),
-            no_shows.alias("no_shows"),
-            minutes.alias("minutes"),
-            pw.fn.SUM(rated).alias("ratings"),
-            pw.fn.SUM(rating_sum).alias("rating_sum"),
-        )
-        .join(Shift)
-        .where(Shift.day.between(start, end) & ShiftAssignment.status.in_(("attended", "no_show")))
-        .group_by(ShiftAssignment.volunteer)
-        .dicts()
-    )
+    tally: dict[str, dict[str, int]] = {}
+
+    def row(volunteer_id: str) -> dict[str, int]:
+        return tally.setdefault(volunteer_id, {"attended": 0, "no_shows": 0, "minutes": 0, "ratings": 0, "rating_sum": 0})
+
+    for s in served_shifts(ctx, start, end):
+        r = row(s.assignment.volunteer_id)
+        r["attended"] += 1
+        r["minutes"] += s.minutes
+        if s.assignment.rating is not None:
+            r["ratings"] += 1
+            r["rating_sum"] += s.assignment.rating
+    for a in _no_shows(start, end):
+        row(a.volunteer_id)["no_shows"] += 1
+    rows = [{"volunteer": volunteer_id, **r} for volunteer_id, r in tally.items()]
     if not rows:
         return []
     people = {v.id: v for v in Volunteer.select().where(Volunteer.id.in_([r["volunteer"] for r in rows]))}

@@ -21,6 +21,7 @@ from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from countylib.i18n import N_, _
 from countylib.idnumbers import RESIDENT_ID, check_id_number, id_number_hash, id_number_hashes, mask
+from countylib.patrons import check_phone
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from models import Patron, Staff, Volunteer
 
@@ -56,7 +57,6 @@ WEEKDAY_NAMES = {
 PARTS = {"am": N_("Morning"), "pm": N_("Afternoon"), "eve": N_("Evening")}
 NOON, EVENING = dt.time(12, 0), dt.time(18, 0)
 
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 CARD = re.compile(r"^[A-Za-z0-9\-]{3,32}$")
 FIELDS = (
     "name",
@@ -221,10 +221,7 @@ def _normalised(fields: dict[str, Any], ctx: ServiceContext, current: Volunteer 
         values["name"] = name
         values["name_pinyin"], values["name_initials"] = pinyin_of(name)
     if "phone" in fields:
-        phone = str(fields["phone"] or "").strip()
-        if phone and not PHONE.match(phone):
-            raise ValidationError("{phone} does not look like a phone number.", phone=phone)
-        values["phone"] = phone
+        values["phone"] = check_phone(str(fields["phone"] or ""), required=False)
     if "id_number" in fields:
         number = str(fields["id_number"] or "").strip()
         if number:

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 from countylib.i18n import N_, _, format_date
 from printing.slips import HoldSlip, mask_card
 from screens.i18n import translate_bindings
+from screens.widgets.button_row import ButtonRow
 
 
 class _Dialog(ModalScreen):
@@ -153,7 +154,7 @@ class ConfirmDialog(_Dialog):
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
             yield Static(self.question)
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(self.confirm, id="ok", variant="warning")
                 yield Button(_("Cancel"), id="cancel")
 

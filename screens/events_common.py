@@ -18,6 +18,7 @@ from countylib.errors import ValidationError
 from countylib.i18n import N_, _
 from countylib.paths import data_dir
 from screens.i18n import translate_bindings
+from screens.widgets.button_row import ButtonRow
 
 
 def export_path(stem: str, suffix: str) -> Path:
@@ -68,7 +69,7 @@ def parse_number(text: str, *, optional: bool = False) -> int | None:
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question; escape means no."""
+    """A yes/no question; escape means no, and so does Enter until another button is chosen."""
 
     CSS_PATH = "activities.tcss"
     BINDINGS = [Binding("escape", "no", N_("Cancel"), id="confirm.cancel")]
@@ -82,9 +83,12 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="question")
-            with Horizontal(classes="buttons"):
+            with ButtonRow(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="warning")
                 yield Button(_("Back"), id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed, "#yes")
     def action_yes(self) -> None:

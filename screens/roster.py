@@ -8,9 +8,11 @@ the list opens it. Printing (A4 landscape PDF) and the CSV run in a worker.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,8 +24,17 @@ from textual.widgets import Button, DataTable, Label, Static
 from countylib.context import ServiceContext
 from countylib.i18n import N_, _, current_language, format_date, ngettext
 from countylib.paths import data_dir
-from countylib.shifts import ShiftView, WeekRoster, hhmm, monday_of, roster_sheet, week_roster, write_roster_csv
-from countylib.volunteers import SKILLS, WEEKDAY_NAMES, WEEKDAYS
+from countylib.shifts import (
+    ShiftView,
+    WeekRoster,
+    hhmm,
+    monday_of,
+    role_label,
+    roster_sheet,
+    week_roster,
+    write_roster_csv,
+)
+from countylib.volunteers import WEEKDAY_NAMES, WEEKDAYS
 from printing.volunteers import render_roster
 from screens.i18n import translate_bindings
 from screens.volunteer_modals import ShiftDetail, ShiftForm
@@ -35,7 +46,13 @@ def printouts_dir() -> Path:
     return folder
 
 
-PLACE_WIDTH, DAY_WIDTH = 12, 11
+def volunteer_paper_path(kind: str, name: str, *parts: object) -> Path:
+    """hours-张晓雨-2026-zh_CN.pdf: named so staff find it by the volunteer's name."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("_") or "volunteer"
+    return printouts_dir() / ("-".join([kind, safe, *map(str, parts)]) + ".pdf")
+
+
+PLACE_WIDTH, MAX_PLACE_WIDTH, DAY_WIDTH = 12, 24, 11
 
 
 def cell_text(shifts: list[ShiftView]) -> Text:
@@ -58,7 +75,6 @@ def cell_text(shifts: list[ShiftView]) -> Text:
 
 class RosterPane(Vertical):
     BINDINGS = [
-        Binding("ctrl+n", "new_shift", N_("New shift"), id="roster.new_shift"),
         Binding("ctrl+left", "week(-1)", N_("Previous week"), id="roster.previous_week"),
         Binding("ctrl+right", "week(1)", N_("Next week"), id="roster.next_week"),
     ]
@@ -106,7 +122,9 @@ class RosterPane(Vertical):
         grid = self.query_one("#roster-grid", DataTable)
         cursor = grid.cursor_coordinate
         grid.clear(columns=True)
-        grid.add_column(_("Place"), key="place", width=PLACE_WIDTH)
+        # Wide enough for the longest place name (城东社区便民阅读点 is 18 cells), within reason.
+        names = [cell_len(name) for _code, name in roster.places]
+        grid.add_column(_("Place"), key="place", width=min(MAX_PLACE_WIDTH, max([PLACE_WIDTH, *names])))
         for day in roster.days:
             label = f"{_(WEEKDAY_NAMES[WEEKDAYS[day.weekday()]])} {day.month}/{day.day}"
             today = day == self.ctx.clock.today()
@@ -151,13 +169,12 @@ class RosterPane(Vertical):
         place = dict(self.roster.places)[code]
         title.update(_("{place}, {day}").format(place=place, day=format_date(day)))
         for s in self.roster.cell(code, day):
-            role = _(SKILLS[s.role]) if s.role in SKILLS else s.role
             names = "、".join(p.name for p in s.people)
             if s.cancelled:
                 places = Text(_("cancelled"), style="dim")
             else:
                 places = Text(f"{s.filled}/{s.slots}", style="green" if s.open == 0 else "red")
-            table.add_row(s.times, Text(role + (" *" if s.needs_background_check else "")), places, Text(names), key=s.id)
+            table.add_row(s.times, Text(role_label(s.role) + (" *" if s.needs_background_check else "")), places, Text(names), key=s.id)
 
     @on(DataTable.CellHighlighted, "#roster-grid")
     def cell_moved(self) -> None:

@@ -16,8 +16,15 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, current_language, format_date
-from countylib.shifts import ASSIGNMENT_STATUSES, cancel_assignment, hhmm, my_shifts
+from countylib.shifts import (
+    ASSIGNMENT_STATUSES,
+    cancel_assignment,
+    hhmm,
+    my_shifts,
+    role_label,
+)
 from countylib.volunteer_hours import (
+    JustSignedIn,
     day_sheet,
     find_volunteer_at_desk,
     hours_lines,
@@ -25,13 +32,21 @@ from countylib.volunteer_hours import (
     sign_in_or_out,
     sign_in_volunteer,
     sign_out_volunteer,
+    too_short_to_count,
 )
 from countylib.volunteer_recognition import hours_statement
-from countylib.volunteers import SKILLS, volunteer_for_actor
+from countylib.volunteers import volunteer_for_actor
 from printing.volunteers import hours_text, render_hours_statement
 from screens.i18n import translate_bindings
-from screens.roster import printouts_dir
+from screens.roster import volunteer_paper_path
 from screens.volunteer_modals import ReasonPrompt
+
+
+def signed_out_text(a) -> str:
+    name = a.volunteer.name
+    if too_short_to_count(a.minutes):
+        return _("{name} signed out after {minutes} min: too short to count as a shift.").format(name=name, minutes=a.minutes)
+    return _("{name} signed out: {hours} hours.").format(name=name, hours=hours_text(a.minutes))
 
 
 def toggle_sign(ctx: ServiceContext, volunteer_id: str) -> str:
@@ -39,7 +54,7 @@ def toggle_sign(ctx: ServiceContext, volunteer_id: str) -> str:
     a, signed_in = sign_in_or_out(ctx, volunteer_id)
     name = a.volunteer.name
     if not signed_in:
-        return _("{name} signed out: {hours} hours.").format(name=name, hours=hours_text(a.minutes))
+        return signed_out_text(a)
     return _("{name} signed in for {start}–{end} at {place}.").format(
         name=name, start=hhmm(a.shift.starts), end=hhmm(a.shift.ends), place=a.shift.location.name
     )
@@ -57,6 +72,7 @@ class SignInPane(Vertical):
     def __init__(self, ctx: ServiceContext, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
+        self.signing_out: str | None = None  # the volunteer the "sign out now" button is for
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
@@ -64,7 +80,9 @@ class SignInPane(Vertical):
         with Horizontal(id="desk-bar"):
             yield Input(placeholder=_("Card or name"), id="desk-scan")
             yield Button(_("Record no-shows"), id="desk-no-shows", tooltip=_("Everyone still expected on today's ended shifts"))
-        yield Static("", id="desk-result")
+        with Horizontal(id="desk-result-bar"):
+            yield Static("", id="desk-result")
+            yield Button("", variant="warning", id="desk-sign-out")
         yield DataTable(id="desk-matches", cursor_type="row")
         yield Label(_("Today's shifts (Enter on a row: sign that volunteer in or out)"), classes="section")
         yield DataTable(id="desk-today", cursor_type="row", zebra_stripes=True)
@@ -72,6 +90,7 @@ class SignInPane(Vertical):
     def on_mount(self) -> None:
         self.query_one("#desk-matches", DataTable).add_columns(_("Name"), _("Card"), _("Phone"))
         self.query_one("#desk-matches", DataTable).display = False
+        self.query_one("#desk-sign-out", Button).display = False
         self.query_one("#desk-today", DataTable).add_columns(
             _("Time"), _("Place"), _("Volunteer"), _("Status"), _("In"), _("Out"), _("Hours")
         )
@@ -104,11 +123,29 @@ class SignInPane(Vertical):
             self.app.bell()
 
     def act_for(self, volunteer_id: str) -> None:
+        sign_out = self.query_one("#desk-sign-out", Button)
+        sign_out.display = False
         try:
             self.say(toggle_sign(self.ctx, volunteer_id), True)
+        except JustSignedIn as exc:
+            self.say(exc.message, False)
+            # Signing out on purpose stays possible, but only by a press of its own.
+            self.signing_out = volunteer_id
+            sign_out.label = _("Sign {name} out now").format(name=exc.volunteer.name)
+            sign_out.display = True
         except CountyLibError as exc:
             self.say(exc.message, False)
         self.query_one("#desk-matches", DataTable).display = False
+        self.load_today()
+        self.focus_scan()
+
+    @on(Button.Pressed, "#desk-sign-out")
+    def sign_out_on_purpose(self) -> None:
+        self.query_one("#desk-sign-out", Button).display = False
+        try:
+            self.say(signed_out_text(sign_out_volunteer(self.ctx, self.signing_out)), True)
+        except CountyLibError as exc:
+            self.say(exc.message, False)
         self.load_today()
         self.focus_scan()
 
@@ -194,7 +231,7 @@ class MyShiftsPane(Vertical):
                 format_date(s.day),
                 f"{hhmm(s.starts)}–{hhmm(s.ends)}",
                 Text(s.place),
-                Text(_(SKILLS[s.role]) if s.role in SKILLS else s.role),
+                Text(role_label(s.role)),
                 _(ASSIGNMENT_STATUSES[s.status]),
                 s.signed_in_at.strftime("%H:%M") if s.signed_in_at else "",
                 s.signed_out_at.strftime("%H:%M") if s.signed_out_at else "",
@@ -231,7 +268,10 @@ class MyShiftsPane(Vertical):
         except CountyLibError as exc:
             self.say(exc.message, False)
             return
-        self.say(_("Signed out: {hours} hours. Thank you!").format(hours=hours_text(a.minutes)), True)
+        if too_short_to_count(a.minutes):
+            self.say(_("Signed out after {minutes} min: too short to count as a shift.").format(minutes=a.minutes), True)
+        else:
+            self.say(_("Signed out: {hours} hours. Thank you!").format(hours=hours_text(a.minutes)), True)
         self.load()
 
     @on(Button.Pressed, "#my-cancel")
@@ -258,7 +298,7 @@ class MyShiftsPane(Vertical):
     def statement(self) -> None:
         year = self.ctx.clock.today().year
         data = hours_statement(self.ctx, self.me, dt.date(year, 1, 1), dt.date(year, 12, 31))
-        self.render_statement(data, printouts_dir() / f"hours-{self.me.id[-8:]}-{year}.pdf", current_language())
+        self.render_statement(data, volunteer_paper_path("hours", self.me.name, year), current_language())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-statement", description="hours statement PDF")
     def render_statement(self, data, path, language: str) -> None:

@@ -20,7 +20,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
-from countylib.i18n import N_, _, format_date
+from countylib.i18n import N_, _, format_date, join_sentences
 from countylib.idnumbers import FOREIGN_PERMANENT, HMT_PERMIT, ID_TYPE_LABELS, PASSPORT, RESIDENT_ID
 from countylib.shifts import (
     ASSIGNMENT_STATUSES,
@@ -55,9 +55,11 @@ from countylib.volunteers import (
 )
 from printing.volunteers import hours_text
 from screens.i18n import translate_bindings
+from screens.widgets.button_row import ButtonRow
 
 ESCAPE = Binding("escape", "close", N_("Close"), id="volunteers.dialog.close")
 SAVE = Binding("ctrl+s", "save", N_("Save"), id="volunteers.dialog.save")
+NOTE_WIDTH = 66  # the wide dialog's width less the name and phone columns
 
 
 class Dialog(ModalScreen):
@@ -174,7 +176,7 @@ class VolunteerForm(Dialog):
                 compact=True,
             )
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -265,7 +267,7 @@ class ShiftForm(Dialog):
                 yield Input("1", type="integer", id="s-weeks", tooltip=_("1 = this date only; 8 = the same day for 8 weeks"), compact=True)
             yield Checkbox(_("Children's programme: needs a background check"), id="s-check")
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -325,7 +327,7 @@ class ShiftDetail(Dialog):
             yield Static("", id="detail-facts")
             yield Label(_("On this shift"), classes="section")
             yield DataTable(id="detail-people", cursor_type="row", zebra_stripes=True)
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Swap…"), id="swap")
                 yield Button(_("Take off…"), id="take-off")
                 yield Button(_("No-show"), id="no-show")
@@ -334,7 +336,7 @@ class ShiftDetail(Dialog):
             yield Label(_("Add a volunteer (Enter): suitable first; greyed ones cannot take this shift"), classes="section")
             yield DataTable(id="detail-candidates", cursor_type="row", zebra_stripes=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Cancel shift…"), variant="error", id="cancel-shift")
                 yield Button(_("Close"), variant="primary", id="close")
 
@@ -342,7 +344,10 @@ class ShiftDetail(Dialog):
         people = self.query_one("#detail-people", DataTable)
         people.add_columns(_("Name"), _("Status"), _("In"), _("Out"), _("Hours"), _("Rating"), _("Note"))
         candidates = self.query_one("#detail-candidates", DataTable)
-        candidates.add_columns(_("Name"), _("Phone"), _("Note"))
+        candidates.add_column(_("Name"))
+        candidates.add_column(_("Phone"))
+        # A fixed width lets a long note wrap onto more lines of its row instead of running off the edge.
+        candidates.add_column(_("Note"), width=NOTE_WIDTH)
         self.refresh_detail()
         candidates.focus()
 
@@ -378,13 +383,14 @@ class ShiftDetail(Dialog):
         if view.cancelled:
             return
         for fit in candidates_for_shift(self.ctx, shift):
-            note = "; ".join(c.message for c in fit.concerns)
+            note = join_sentences(c.message for c in fit.concerns)
             style = "dim" if fit.blocked else ""
             candidates.add_row(
                 Text(fit.volunteer.name, style=style),
                 Text(fit.volunteer.phone, style=style),
                 Text(note, style=style or "yellow") if note else Text(_("suitable"), style="green"),
                 key=fit.volunteer.id,
+                height=None,
             )
 
     def _selected_assignment(self):
@@ -405,7 +411,7 @@ class ShiftDetail(Dialog):
         volunteer = get_volunteer(self.ctx, event.row_key.value)
         fit = check_fit(get_shift(self.shift_id), volunteer)
         if fit.blocked:
-            self.show_error("; ".join(c.message for c in fit.concerns if c.blocking))
+            self.show_error(join_sentences(c.message for c in fit.concerns if c.blocking))
             return
         if fit.warnings:
             question = "\n".join(c.message for c in fit.warnings) + "\n\n" + _("Assign {name} anyway?").format(name=volunteer.name)
@@ -524,7 +530,7 @@ class ReasonPrompt(Dialog):
             yield Static(self.question, classes="dialog-title")
             yield Input(placeholder=_("Reason"), id="reason", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("OK"), variant="primary", id="ok")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -546,6 +552,8 @@ class ReasonPrompt(Dialog):
 
 
 class Confirm(Dialog):
+    """A yes/no question; No has the focus, so a stray Enter changes nothing."""
+
     def __init__(self, ctx: ServiceContext, question: str) -> None:
         super().__init__(ctx)
         self.question = question
@@ -553,12 +561,12 @@ class Confirm(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-question")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Yes"), variant="primary", id="yes")
                 yield Button(_("No"), id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:
@@ -596,7 +604,7 @@ class HoursDialog(Dialog):
                 yield Label(_("Reason"))
                 yield Input("", id="h-reason", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -642,7 +650,7 @@ class RatingDialog(Dialog):
                 yield Label(_("Remark"))
                 yield Input(a.comment, id="r-comment", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 
@@ -698,7 +706,7 @@ class ReviewForm(Dialog):
                 yield Label(_("Summary (总结)"))
                 yield Input("", id="v-summary", compact=True)
             yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(_("Save"), variant="primary", id="save")
                 yield Button(_("Cancel"), id="cancel")
 

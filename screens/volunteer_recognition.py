@@ -24,7 +24,7 @@ from countylib.volunteer_recognition import (
     service_certificate,
 )
 from printing.volunteers import hours_text, render_certificate, render_hours_statement
-from screens.roster import printouts_dir
+from screens.roster import volunteer_paper_path
 from screens.volunteer_modals import Confirm, ReviewForm
 
 
@@ -169,7 +169,7 @@ class RecognitionPane(Vertical):
             return
         data = hours_statement(self.ctx, volunteer_id, *self._paper_period())
         language = self.query_one("#paper-language", Select).value
-        self.render_paper(render_hours_statement, data, printouts_dir() / f"hours-{volunteer_id[-8:]}-{self.year}-{language}.pdf", language)
+        self.render_paper(render_hours_statement, data, volunteer_paper_path("hours", data.volunteer, self.year, language), language)
 
     @on(Button.Pressed, "#paper-certificate")
     def certificate(self) -> None:
@@ -182,7 +182,7 @@ class RecognitionPane(Vertical):
             self.app.notify(exc.message, severity="error")
             return
         language = self.query_one("#paper-language", Select).value
-        self.render_paper(render_certificate, data, printouts_dir() / f"certificate-{volunteer_id[-8:]}-{self.year}-{language}.pdf", language)
+        self.render_paper(render_certificate, data, volunteer_paper_path("certificate", data.volunteer, self.year, language), language)
 
     @work(thread=True, exit_on_error=False, group="volunteer-papers", description="volunteer PDF")
     def render_paper(self, renderer, data, path: Path, language: str) -> None:

@@ -23,7 +23,6 @@ from countylib.settings import get_setting
 from countylib.shifts import has_valid_check
 from countylib.volunteers import STATUSES, get_volunteer, search_volunteers, skill_label
 from screens.base import AreaScreen
-from screens.i18n import translate_bindings
 from screens.roster import RosterPane
 from screens.volunteer_desk import MyShiftsPane, SignInPane
 from screens.volunteer_modals import VolunteerForm
@@ -31,12 +30,9 @@ from screens.volunteer_recognition import RecognitionPane
 
 
 class RecordsPane(Vertical):
-    BINDINGS = [Binding("ctrl+n", "new_volunteer", N_("New volunteer"), id="volunteers.new")]
-
     def __init__(self, ctx: ServiceContext, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
-        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="vol-bar"):
@@ -111,13 +107,33 @@ class RecordsPane(Vertical):
             self.load()
 
 
+NEW_ON_TAB = {"new_shift": "tab-roster", "new_volunteer": "tab-records"}  # Ctrl+N's action → its tab
+
+
 class VolunteersScreen(AreaScreen):
     CSS_PATH = ["volunteers.tcss", "roster.tcss"]
+    # Ctrl+N makes what the open tab lists. The keys live on the screen, not the tabs' panes,
+    # so they also work while the tab bar has the focus.
+    BINDINGS = [
+        Binding("ctrl+n", "new_shift", N_("New shift"), id="roster.new_shift"),
+        Binding("ctrl+n", "new_volunteer", N_("New volunteer"), id="volunteers.new"),
+    ]
 
     def __init__(self, ctx: ServiceContext, **kwargs) -> None:
         super().__init__(ctx, **kwargs)
         self.active_tab = "tab-roster"
         self.roster_monday: dt.date | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in NEW_ON_TAB:
+            return self.ctx.actor.at_least(LIBRARIAN) and self.active_tab == NEW_ON_TAB[action]
+        return super().check_action(action, parameters)
+
+    def action_new_shift(self) -> None:
+        self.query_one(RosterPane).action_new_shift()
+
+    def action_new_volunteer(self) -> None:
+        self.query_one(RecordsPane).action_new_volunteer()
 
     def compose_body(self) -> ComposeResult:
         if not self.ctx.actor.at_least(LIBRARIAN):
@@ -136,6 +152,7 @@ class VolunteersScreen(AreaScreen):
     @on(TabbedContent.TabActivated, "#volunteer-tabs")
     def tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.active_tab = event.pane.id or self.active_tab
+        self.refresh_bindings()
         # Every tab shows the latest: another desk (or this one's dialogs) may have changed it.
         if self.active_tab == "tab-desk":
             desk = self.query_one(SignInPane)

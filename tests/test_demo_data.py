@@ -213,3 +213,23 @@ def test_an_unknown_size_is_refused(tmp_path):
     with pytest.raises(ValidationError):
         generate(tmp_path / "x.db", size="city")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_demo_obeys_the_apps_own_rules_for_shifts_and_registrations(demo):
+    from countylib.patrons import age_on
+
+    overlapping = rows(demo, """
+        SELECT count(*) FROM shift_assignment a JOIN shift s ON s.id = a.shift_id
+        JOIN shift_assignment b ON b.volunteer_id = a.volunteer_id AND b.id < a.id JOIN shift t ON t.id = b.shift_id
+        WHERE s.day = t.day AND s.starts < t.ends AND t.starts < s.ends
+          AND a.status IN ('assigned', 'attended') AND b.status IN ('assigned', 'attended')""")
+    assert overlapping == [(0,)]
+    twice = rows(demo, "SELECT event_id, patron_id FROM registration WHERE patron_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1")
+    assert twice == []
+    ages = rows(demo, """
+        SELECT p.birth_date, e.starts_at, e.min_age, e.max_age FROM registration r
+        JOIN event e ON e.id = r.event_id JOIN patron p ON p.id = r.patron_id WHERE e.min_age IS NOT NULL""")
+    assert ages
+    for born, starts, low, high in ages:
+        day = (dt.datetime.fromisoformat(starts[:19]) + dt.timedelta(hours=8)).date()  # the library's local day
+        assert low <= age_on(dt.date.fromisoformat(born), day) <= high

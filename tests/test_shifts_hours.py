@@ -9,6 +9,7 @@ import pytest
 from countylib.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from countylib.shifts import assign_volunteer, create_shift
 from countylib.volunteer_hours import (
+    JustSignedIn,
     correct_hours,
     find_volunteer_at_desk,
     hours_by_month,
@@ -16,9 +17,11 @@ from countylib.volunteer_hours import (
     hours_lines,
     mark_no_show,
     record_no_shows,
+    sign_in_or_out,
     sign_in_volunteer,
     sign_out_volunteer,
 )
+from countylib.volunteer_recognition import annual_ranking, hours_statement, period_facts
 from models import AuditLog, Outbox, Patron, ShiftAssignment
 
 from tests.volunteer_fixtures import SATURDAY, add_volunteer, places, volunteer_login  # noqa: F401 (fixtures)
@@ -179,3 +182,78 @@ def test_hours_per_month_and_per_place(library, places):
         {"code": "HX01", "place": "城关分馆", "minutes": 240, "shifts": 2, "volunteers": 2},
         {"code": "HX01-RP1", "place": "东街阅读点", "minutes": 210, "shifts": 2, "volunteers": 2},
     ]
+
+
+@pytest.mark.usefixtures("places")
+def test_a_second_scan_just_after_signing_in_is_not_a_sign_out(library, clock):
+    v = add_volunteer(library, "张晓雨")
+    on_shift(library, v, starts="09:00", ends="12:00")
+    assert sign_in_or_out(library, v)[1] is True
+    clock.advance(seconds=40)
+    with pytest.raises(JustSignedIn, match="signed in at 10:00, 0 min ago; a second scan so soon is not taken"):
+        sign_in_or_out(library, v)
+    a = ShiftAssignment.get()
+    assert (a.status, a.signed_out_at) == ("attended", None)
+    clock.advance(minutes=5)
+    out, signed_in = sign_in_or_out(library, v)
+    assert (signed_in, out.minutes) == (False, 5)
+
+
+@pytest.mark.usefixtures("places")
+def test_signing_in_is_only_for_a_shift_that_has_not_ended(library, clock):
+    v = add_volunteer(library, "张晓雨")
+    morning = on_shift(library, v, starts="09:00", ends="12:00")
+    afternoon = on_shift(library, v, starts="14:00", ends="17:00")
+    clock.advance(hours=2, minutes=30)  # 12:30: the morning is over, the afternoon not yet open
+    with pytest.raises(RuleViolation, match="next shift is 14:00–17:00 at 城关分馆; signing in for it opens at 13:00"):
+        sign_in_volunteer(library, v)
+    clock.advance(minutes=40)  # 13:10, within the hour before the start
+    assert sign_in_volunteer(library, v).id == afternoon.id
+    clock.advance(hours=2, minutes=12)  # 15:22: the tester's double scan, then a sign-out on purpose
+    sign_out_volunteer(library, v)
+    with pytest.raises(RuleViolation, match=r"shift today \(09:00–12:00\) has already ended"):
+        sign_in_volunteer(library, v)
+    assert ShiftAssignment.get_by_id(morning.id).status == "assigned"
+
+
+@pytest.mark.usefixtures("places")
+def test_a_sign_out_moments_after_signing_in_is_no_shift_served(library, clock):
+    v = add_volunteer(library, "张晓雨")
+    first = on_shift(library, v, day=dt.date(2026, 11, 14))
+    correct_hours(library, first, minutes=170, reason="补登")
+    on_shift(library, v, starts="09:00", ends="12:00")
+    sign_in_volunteer(library, v)
+    clock.advance(seconds=30)
+    assert sign_out_volunteer(library, v).minutes == 0
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert [line.minutes for line in hours_lines(library, v, *year)] == [170]
+    assert hours_by_month(library, 2026)[10] == {"month": 11, "minutes": 170, "shifts": 1, "volunteers": 1}
+    [row] = annual_ranking(library, 2026)
+    assert (row.attended, row.assigned, row.minutes) == (1, 1, 170)
+    assert period_facts(library, v, *year).attended == 1
+    assert len(hours_statement(library, v, *year).lines) == 1
+
+
+@pytest.mark.usefixtures("places")
+def test_overlapping_shifts_count_their_shared_time_once(library):
+    v = add_volunteer(library, "张晓雨")
+    day = dt.date(2026, 10, 24)
+    shelving = create_shift(library, location="HX01", day=day, starts="09:00", ends="12:00", slots=3)
+    stories = create_shift(library, location="HX01", day=day, starts="09:30", ends="11:30", slots=2)
+    afternoon = create_shift(library, location="HX01", day=day, starts="11:00", ends="13:00", slots=2)
+    rows = []
+    for shift, minutes in ((shelving, 174), (stories, 120), (afternoon, 120)):
+        # Made as the demo data once did: nothing refused the second booking.
+        rows.append(ShiftAssignment.create(shift=shift, volunteer=v, status="attended", minutes=minutes))
+    correct_hours(library, rows[0], signed_in="09:02", signed_out="11:56", reason="补登")
+    correct_hours(library, rows[1], signed_in="09:30", signed_out="11:30", reason="补登")
+    correct_hours(library, rows[2], signed_in="11:00", signed_out="13:00", reason="补登")
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    lines = hours_lines(library, v, *year)
+    # 09:02–11:56 counts whole, 09:30–11:30 lies inside it, 11:00–13:00 adds 11:56–13:00.
+    assert [(line.starts, line.minutes) for line in lines] == [("09:00", 174), ("11:00", 64)]
+    statement = hours_statement(library, v, *year)
+    assert (len(statement.lines), statement.total_minutes) == (2, 238)
+    assert hours_by_month(library, 2026)[9] == {"month": 10, "minutes": 238, "shifts": 2, "volunteers": 1}
+    assert hours_by_place(library, *year)[0]["minutes"] == 238
+    assert annual_ranking(library, 2026)[0].minutes == 238

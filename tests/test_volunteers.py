@@ -57,7 +57,9 @@ def test_register_keeps_a_masked_id_and_a_hash_never_the_number(library):
     [
         ({"name": "  "}, ValidationError, "name is required"),
         ({"name": "王五", "consent": False}, ValidationError, "consent"),
-        ({"name": "王五", "phone": "call me"}, ValidationError, "does not look like a phone number"),
+        ({"name": "王五", "phone": "call me"}, ValidationError, "is not a mobile number"),
+        ({"name": "王五", "phone": "12345"}, ValidationError, "is not a mobile number"),
+        ({"name": "王五", "phone": "1380013800"}, ValidationError, "is not a mobile number"),
         ({"name": "王五", "id_number": "110105194912310021"}, ValidationError, "check digit"),
         ({"name": "王五", "background_check_on": "2030-01-01"}, ValidationError, "cannot be in the future"),
         ({"name": "王五", "background_check_on": "1/6/2025"}, ValidationError, "YYYY-MM-DD"),
@@ -156,3 +158,9 @@ def test_volunteers_cannot_manage_records(library, as_role, volunteer_login):
         get_volunteer(me, other.id)
     librarian = as_role("librarian")
     assert search_volunteers(librarian, "张") == [v]
+
+
+def test_phone_is_checked_and_written_as_for_readers(library):
+    v = register_volunteer(library, name="王五", consent=True, phone="+86 138-0013-8000")
+    assert v.phone == "13800138000"
+    assert update_volunteer(library, v, phone="0516-83881234") == {"phone": "0516-83881234"}

@@ -15,6 +15,7 @@ from countylib.demo_data.readers import Readers
 from countylib.demo_data.setup import Library
 from countylib.demo_data.stamps import Minter, Timeline, hm
 from countylib.idnumbers import mask
+from countylib.patrons import age_on
 from models import (
     Attendance,
     Donation,
@@ -28,6 +29,7 @@ from models import (
     Volunteer,
 )
 
+CHILD_AGES = (3, 8)  # children's activities are for these ages
 OTHER_GIFTS = ("小学数学练习册", "《读者》合订本", "《故事会》合订本", "高考复习资料", "旧版英语词典", "《电脑报》合订本", "初中语文教辅")
 
 
@@ -185,6 +187,7 @@ def _write_shifts(load, library, timeline, roster, scale, rng, mint) -> None:
     series = [mint(start_ms) for _ in SHIFT_PLAN]
     weekdays = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     active = [v for v in roster if v[3] == "active"]
+    busy: dict[tuple[str, int], list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # (volunteer, day) → times
     for day in range(first, today + 15):
         if day in library.closed:
             continue
@@ -201,9 +204,12 @@ def _write_shifts(load, library, timeline, roster, scale, rng, mint) -> None:
             if cancelled:
                 continue
             part = "am" if h1 < 12 else "pm"
-            fits = [v for v in active if part in v[2].get(weekdays[weekday], ()) and role in v[1]]
-            fits = fits or [v for v in active if role in v[1]]
+            # Nobody is put on two shifts at once: the app refuses that when staff assign.
+            free = [v for v in active if not any(s < (h2, m2) and (h1, m1) < e for s, e in busy.get((v[0], day), ()))]
+            fits = [v for v in free if part in v[2].get(weekdays[weekday], ()) and role in v[1]]
+            fits = fits or [v for v in free if role in v[1]]
             for v in rng.sample(fits, min(slots, len(fits))):
+                busy.setdefault((v[0], day), []).append(((h1, m1), (h2, m2)))
                 assigned, _ = timeline.stamp(day - rng.randint(3, 13), hm(rng.randint(9, 20)))
                 if day >= today:
                     assignments.add((mint(made_ms), shift, v[0], "assigned", None, None, 0, None, "", "", assigned, "", None))
@@ -267,19 +273,26 @@ def write_events(load: BulkLoad, library: Library, timeline: Timeline, readers: 
             came = 0
             if capacity and not cancelled:
                 wanted = int(capacity * rng.uniform(0.5, 1.15))
+                pool = readers.grown
+                if child:  # as the app checks it: the reader's age on the day of the event
+                    on = dt.date.fromordinal(day)
+                    pool = [p for p in readers.young
+                            if CHILD_AGES[0] <= age_on(dt.date.fromordinal(readers.born[p]), on) <= CHILD_AGES[1]]
+                down: set[int] = set()  # a reader registers once for an event
                 for k in range(wanted):
                     reg_day = rng.randint(day - 10, day - 1)
                     reg_text, reg_ms = timeline.stamp(reg_day, hm(rng.randint(8, 21), rng.randint(0, 59)))
-                    pool = readers.young if child and readers.young else readers.grown
                     p = pool[rng.randrange(len(pool))] if rng.random() < 0.85 and pool else None
-                    if p is not None and readers.registered[p] > reg_day:
+                    if p is not None and (readers.registered[p] > reg_day or p in down):
                         p = None
+                    if p is not None:
+                        down.add(p)
                     walk_in, phone, age = ("", "", None)
                     if p is None:
                         gender = "M" if rng.random() < 0.5 else "F"
                         walk_in = people.name(gender, 2018 if child else rng.randint(1950, 2004))[0]
                         phone = people.phone()
-                        age = rng.randint(3, 8) if child else None
+                        age = rng.randint(*CHILD_AGES) if child else None
                     guardian = people.name("F", 1988)[0] if child and p is None else ""
                     state = "registered" if k < capacity else "waitlisted"
                     if past:
@@ -303,7 +316,7 @@ def write_events(load: BulkLoad, library: Library, timeline: Timeline, readers: 
             organiser = rng.choice(words.ORGANISERS)
             summary = f"到场{came}人" if past and not cancelled else ""
             events.add((event, title, "children" if child else kind, place.id, spec["room"], starts, ends, capacity,
-                        3 if child else None, 8 if child else None, int(child), opens, closes, organiser,
+                        CHILD_AGES[0] if child else None, CHILD_AGES[1] if child else None, int(child), opens, closes, organiser,
                         f"{organiser}主办。", None, status, summary))
     load.flush_all()
     conn = load.conn

@@ -37,6 +37,7 @@ class Readers:
     keys: KeyColumn = field(default_factory=KeyColumn)
     category: array = field(default_factory=lambda: array("b"))
     registered: array = field(default_factory=lambda: array("i"))
+    born: array = field(default_factory=lambda: array("i"))
     until: array = field(default_factory=lambda: array("i"))  # first day they may no longer borrow
     home: array = field(default_factory=lambda: array("b"))  # 0 main library, 1 城关分馆
     status: array = field(default_factory=lambda: array("b"))
@@ -175,6 +176,7 @@ def build_readers(load: BulkLoad, library: Library, timeline: Timeline, n: int, 
         ))
         readers.category.append(c)
         readers.registered.append(r)
+        readers.born.append(birth[p])
         readers.until.append(until if status != RETURNED else returned_on)
         readers.home.append(home)
         readers.status.append(status)

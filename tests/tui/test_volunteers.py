@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
-from countylib.shifts import assign_volunteer, create_shift
+from countylib.shifts import assign_volunteer, create_shift, update_shift
 from models import Shift, ShiftAssignment
 from screens.roster import RosterPane
 from screens.volunteer_desk import MyShiftsPane
@@ -200,3 +200,150 @@ async def test_roster_prints_to_pdf_and_csv(library, db_path):
     text = PdfReader(folder / "roster-2026-11-16.pdf").pages[0].extract_text()
     assert "Volunteer roster" in text and "张三" in text and "1 open" in text
     assert "张三" in (folder / "roster-2026-11-16.csv").read_text(encoding="utf-8-sig")
+
+
+async def test_a_double_scan_at_the_desk_does_not_sign_out(library, db_path):
+    zhang = add_volunteer(library, "张晓雨", card_number="V001")
+    for starts, ends in (("09:00", "12:00"), ("14:00", "17:00")):
+        assign_volunteer(library, create_shift(library, location="HX01", day=SATURDAY, starts=starts, ends=ends), zhang)
+    clock = FixedClock()
+    clock.advance(hours=5, minutes=22)  # 15:22
+    app = _app(db_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-desk")
+
+        async def scan() -> str:
+            await type_into(pilot, "#desk-scan", "V001")
+            await pilot.press("enter")
+            await pilot.pause()
+            return str(app.screen.query_one("#desk-result", Static).render())
+
+        assert await scan() == "张晓雨 signed in for 14:00–17:00 at 城关分馆."
+        clock.advance(seconds=3)
+        assert await scan() == (
+            "张晓雨 signed in at 15:22, 0 min ago; a second scan so soon is not taken as signing out."
+        )
+        assert ShiftAssignment.get(ShiftAssignment.signed_in_at.is_null(False)).signed_out_at is None
+        button = app.screen.query_one("#desk-sign-out")
+        assert button.display and str(button.label) == "Sign 张晓雨 out now"
+        assert app.screen.query_one("#desk-scan").has_focus
+        await pilot.click("#desk-sign-out")  # meant after all
+        await pilot.pause()
+        result = str(app.screen.query_one("#desk-result", Static).render())
+        assert result == "张晓雨 signed out after 0 min: too short to count as a shift."
+        assert not button.display
+        assert "has already ended" in await scan()  # not the morning shift, over since 12:00
+    assert ShiftAssignment.select().where(ShiftAssignment.status == "attended").count() == 1
+
+
+async def test_assigning_asks_only_when_it_can_be_done_and_no_is_the_default(library, db_path):
+    from screens.volunteer_modals import Confirm
+
+    async def pick_candidate(pilot, name: str) -> None:
+        candidates = app.screen.query_one("#detail-candidates", DataTable)
+        names = [str(candidates.get_row_at(n)[0]) for n in range(candidates.row_count)]
+        candidates.focus()
+        candidates.move_cursor(row=names.index(name))
+        await pilot.press("enter")
+
+    add_volunteer(library, "周东平", availability={"mon": ["am"]})  # not usually on Saturdays: a warning
+    full = create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", slots=1)
+    assign_volunteer(library, full, add_volunteer(library, "张三"))
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        app.screen.query_one(RosterPane).open_shift(full.id)
+        await pilot.pause()
+        await pick_candidate(pilot, "周东平")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftDetail)  # no question whose yes would be refused
+        error = str(app.screen.query_one(".dialog-error", Static).render())
+        assert error == "This shift already has all 1 volunteers it needs."
+
+        app.screen.dismiss(None)
+        await pilot.pause()
+        update_shift(library, full, slots=2)
+        app.screen.query_one(RosterPane).open_shift(full.id)
+        await pilot.pause()
+        await pick_candidate(pilot, "周东平")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.focused.id == "no"
+        await pilot.press("left")
+        assert app.screen.focused.id == "yes"
+        await pilot.press("right")
+        assert app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftDetail)
+    assert [a.volunteer.name for a in ShiftAssignment.select()] == ["张三"]
+
+
+async def test_ctrl_n_makes_what_the_tab_lists_even_from_the_tab_bar(library, db_path):
+    from screens.volunteer_modals import VolunteerForm
+
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-records")
+        app.screen.query_one("ContentTabs").focus()
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, VolunteerForm)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.screen.query_one("#volunteer-tabs", TabbedContent).active = "tab-roster"
+        await pilot.pause()
+        app.screen.query_one("ContentTabs").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, ShiftForm)
+
+
+async def test_roster_and_shift_show_whole_names_tasks_and_notes(library, db_path):
+    from models import Location
+
+    Location.create(branch=library.branch, code="HX01-RP2", name="城东社区便民阅读点", kind="reading_point")
+    li = add_volunteer(library, "李霞彩", availability={"mon": ["am"]}, skills=[], background_check_on=None)
+    create_shift(library, location="HX01-RP2", day=SATURDAY, starts="09:00", ends="12:00", slots=2)
+    shelving = create_shift(
+        library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00", role="shelving", needs_background_check=True
+    )
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot)
+        grid = app.screen.query_one("#roster-grid", DataTable)
+        assert grid.columns["place"].width == 18  # 城东社区便民阅读点 whole
+        grid.move_cursor(row=[str(grid.get_row_at(n)[0]) for n in range(grid.row_count)].index("城东社区便民阅读点"), column=6)
+        await pilot.pause()
+        shifts = app.screen.query_one("#roster-shifts", DataTable)
+        assert str(shifts.get_row_at(0)[1]) == "（任何志愿者）"
+        app.screen.query_one(RosterPane).open_shift(shelving.id)
+        await pilot.pause()
+        candidates = app.screen.query_one("#detail-candidates", DataTable)
+        note = str(candidates.get_row_at(0)[2])
+        assert note == (
+            "李霞彩没有背景审查记录，而这个少儿班次需要。李霞彩通常不在周六（上午）服务。李霞彩的档案中没有“图书上架”特长。"
+        )
+        assert candidates.rows[li.id].height == 2  # wrapped, not cut at the edge
+
+
+async def test_year_field_shows_the_whole_year_and_papers_are_named_by_the_volunteer(library, db_path):
+    from countylib.paths import data_dir
+    from countylib.volunteer_hours import correct_hours
+
+    zhang = add_volunteer(library, "张晓雨")
+    assignment = assign_volunteer(library, create_shift(library, location="HX01", day=SATURDAY, starts="09:00", ends="12:00"), zhang)
+    correct_hours(library, assignment.assignment, minutes=180, reason="补登")
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_volunteers(pilot, "tab-recognition")
+        year = app.screen.query_one("#rank-year")
+        await type_into(pilot, "#rank-year", "2026")
+        assert year.content_region.width > len("2026")  # the digits and the cursor
+        await pilot.click("#paper-statement")
+        await pilot.click("#paper-certificate")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    names = sorted(path.name for path in (data_dir() / "printouts").glob("*.pdf"))
+    assert names == ["certificate-张晓雨-2026-zh_CN.pdf", "hours-张晓雨-2026-zh_CN.pdf"]
