@@ -51,7 +51,7 @@ TABS = (
 GLANCE_LABELS = {
     "loans": N_("Lent"),
     "returns": N_("Returned"),
-    "renewals": N_("Renewed"),
+    "renewals": N_("Renewals"),  # "Renewed" reads 续期, a card's renewal
     "new_cards": N_("New cards"),
     "visits": N_("Came in"),
     "participants": N_("At activities"),

@@ -212,6 +212,8 @@ async def test_reports_in_chinese(library, db_path):
         await open_reports(pilot)
         screen = pilot.app.screen
         assert str(screen.query_one("#glance-today .glance-title").render()) == "今天"
+        glance = " ".join(str(w.render()) for w in screen.query("#glance-today Static"))
+        assert "续借次数" in glance and "续期" not in glance  # 续期 is a card's renewal
         assert overview(pilot)["外借册次"] == "1"
         assert str(screen.query_one("#report-tabs", TabbedContent).get_tab("tab-lending").label) == "借阅"
         assert screen.query_one("#report-from", Input).value == "2026-11-01"
