@@ -52,7 +52,12 @@ MAX_OCCURRENCES = 52
 register_settings(
     SettingSpec("activity_types", list(DEFAULT_TYPES), N_("Activity types"), LIBRARIAN),
     SettingSpec(
-        "activity_when_full", "waitlist", N_("When an activity is full, new registrations go to"), LIBRARIAN, ("waitlist", "refuse")
+        "activity_when_full",
+        "waitlist",
+        N_("When an activity is full, new registrations go to"),
+        LIBRARIAN,
+        ("waitlist", "refuse"),
+        labels={"waitlist": N_("the waitlist"), "refuse": N_("nowhere: they are refused")},
     ),
     SettingSpec("activity_late_minutes", 10, N_("Minutes after the start when a check-in counts as late"), LIBRARIAN),
     SettingSpec("activity_guardian_age", 14, N_("Age under which a child comes with a guardian, when the activity asks"), LIBRARIAN),

@@ -50,6 +50,7 @@ KIND_NAMES = {
     "bib.upserted": N_("catalogue records"),
     "donation.line_decided": N_("donation decisions"),
     "visit.counted": N_("visitor counts"),
+    "visit.cleared": N_("visitor counts cleared"),
     "shift.signed_in": N_("volunteer sign-ins"),
 }
 

@@ -22,7 +22,7 @@ from countylib.settings import get_setting
 from models import Staff
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-MIN_PASSWORD_LENGTH = 6
+MIN_PASSWORD_LENGTH = 8
 
 
 def hash_password(password: str) -> str:
@@ -49,10 +49,23 @@ def verify_password(password: str, stored: str) -> bool:
 def _check_new_account(username: str, password: str, role: str) -> None:
     if not username.strip():
         raise ValidationError("A user name is required.")
+    if any(c.isspace() for c in username.strip()):
+        # Typed at every sign-in: a space is easily left out or doubled there.
+        raise ValidationError("A user name has no spaces: write {suggestion}, for example.", suggestion="".join(username.split()))
     if role not in ROLES:
         raise ValidationError("Unknown role {role}.", role=role)
+    check_password(password)
+
+
+def check_password(password: str) -> None:
+    """Refuse the passwords tried first by anyone guessing: short ones, digits only (a
+    birthday, 123456), one character over and over."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError("The password needs at least {n} characters.", n=MIN_PASSWORD_LENGTH)
+    if password.isdigit():
+        raise ValidationError("A password of digits only is guessed easily; put letters in it too.")
+    if len(set(password)) == 1:
+        raise ValidationError("A password of one character repeated is guessed easily; choose another.")
 
 
 @service(ADMIN)
@@ -78,7 +91,7 @@ def reset_password(ctx: ServiceContext, username: str, new_password: str) -> Non
     staff = Staff.get_or_none(Staff.username == username)
     if staff is None:
         raise NotFound("No staff account {username}.", username=username)
-    _check_new_account(username, new_password, staff.role)
+    check_password(new_password)
     staff.password_hash = hash_password(new_password)
     staff.failed_logins = 0
     staff.locked_until = None

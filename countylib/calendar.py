@@ -21,6 +21,9 @@ from models import Branch, Calendar
 
 # Far enough for any loan period; a calendar with no open day in it is a mistake to report.
 HORIZON_DAYS = 400
+# The one way the app names a weekday (周二 in Chinese), index = date.weekday(): the van's
+# timetable, the volunteer roster and the closed days read alike.
+WEEKDAY_NAMES = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 def parse_weekdays(text: str) -> list[int]:
     """ "0, 6" → [0, 6]: weekday numbers, Monday = 0."""

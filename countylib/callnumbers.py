@@ -35,6 +35,7 @@ register_settings(
         N_("Book number (书次号): running number per class, or author number"),
         ADMIN,
         (RUNNING, AUTHOR),
+        labels={RUNNING: N_("running number (种次号)"), AUTHOR: N_("author number (著者号)")},
     ),
 )
 

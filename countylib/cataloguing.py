@@ -357,7 +357,10 @@ def holdings_count(bib: Bib | None) -> int:
 # -- labels for the copies ---------------------------------------------------------------------
 
 register_settings(
-    SettingSpec("label_template", DEFAULT_TEMPLATE, N_("Label sheet"), LIBRARIAN, tuple(TEMPLATES)),
+    SettingSpec(
+        "label_template", DEFAULT_TEMPLATE, N_("Label sheet"), LIBRARIAN, tuple(TEMPLATES),
+        labels={name: t.description for name, t in TEMPLATES.items()},
+    ),
     SettingSpec("label_offset_x_mm", 0.0, N_("Label print offset across (mm, + moves right)"), LIBRARIAN),
     SettingSpec("label_offset_y_mm", 0.0, N_("Label print offset down (mm, + moves down)"), LIBRARIAN),
 )

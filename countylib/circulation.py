@@ -62,7 +62,10 @@ from models import Bib, Hold, InHouseUse, Item, Loan, Location, Outbox, Patron
 from printing.slips import HoldSlip, NoticeBatch, NoticeItem, OverdueNotice, Receipt, ReceiptLine
 
 register_settings(
-    SettingSpec("receipt_paper", "80mm", N_("Receipt paper: 80 mm or 58 mm roll, or A4"), choices=("80mm", "58mm", "a4")),
+    SettingSpec(
+        "receipt_paper", "80mm", N_("Receipt paper: 80 mm or 58 mm roll, or A4"), choices=("80mm", "58mm", "a4"),
+        labels={"80mm": N_("80 mm roll"), "58mm": N_("58 mm roll"), "a4": N_("A4 sheet")},
+    ),
     SettingSpec("auto_print_receipt", False, N_("Print a receipt when a reader is done at the desk"), choices=(False, True)),
 )
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from peewee import JOIN
 
-from countylib.calendar import close_day
+from countylib.calendar import WEEKDAY_NAMES, close_day
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import _
-from countylib.locations import WEEKDAY_NAMES
 from countylib.roles import LIBRARIAN
 from countylib.settings import get_setting
 from models import Branch, Calendar

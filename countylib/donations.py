@@ -29,7 +29,7 @@ from countylib.cataloguing import (
 )
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
-from countylib.i18n import LANGUAGES, N_, _, join_clauses
+from countylib.i18n import LANGUAGE_NAMES, LANGUAGES, N_, _, join_clauses
 from countylib.isbn import hyphenate
 from countylib.roles import LIBRARIAN
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -58,7 +58,9 @@ DECISION_NAMES = {
 _PHONE = re.compile(r"^\+?[\d\s-]{5,20}$")
 
 register_settings(
-    SettingSpec("certificate_language", "zh_CN", N_("Language of donation certificates"), LIBRARIAN, LANGUAGES),
+    SettingSpec(
+        "certificate_language", "zh_CN", N_("Language of donation certificates"), LIBRARIAN, LANGUAGES, labels=LANGUAGE_NAMES
+    ),
 )
 
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from countylib.calendar import WEEKDAY_NAMES
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, RuleViolation, ValidationError
-from countylib.i18n import N_, _
+from countylib.i18n import N_, _, join_list
 from countylib.roles import LIBRARIAN
 from models import Location
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# Long enough for 城东社区便民阅读点 and the like; longer names are whole addresses, which
+# crowd out every other column of the lists and the van timetable.
+MAX_NAME = 30
+MAX_TEXT = 60  # host organisation, contact, route
+CODE_EXAMPLES = {"reading_point": "RP-DONGCUN", "van": "VAN-1", "van_stop": "VS-DONGCUN"}
 
 KIND_NAMES = {
     "branch": N_("Branch"),
@@ -25,7 +31,6 @@ KIND_NAMES = {
     "van": N_("Book van"),
     "van_stop": N_("Van stop"),
 }
-WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
 # Places staff add here; branch buildings come from setting up a branch (or from sync).
 ADDABLE_KINDS = ("reading_point", "van", "van_stop")
 
@@ -55,10 +60,17 @@ class PlaceDraft:
 def _clean(draft: PlaceDraft) -> PlaceDraft:
     code = draft.code.strip().upper()
     if not CODE.match(code):
-        raise ValidationError("A place code is 2 to 32 letters, digits or dashes, e.g. RP-DONGCUN.")
+        raise ValidationError(
+            "A place code is 2 to 32 letters, digits or dashes, e.g. {example}.", example=CODE_EXAMPLES.get(draft.kind, "RP-DONGCUN")
+        )
     name = draft.name.strip()
     if not name:
         raise ValidationError("The place needs a name.")
+    if len(name) > MAX_NAME:
+        raise ValidationError("The place name is {n} characters long; keep it to {max} at most.", n=len(name), max=MAX_NAME)
+    for text in (draft.host_organisation, draft.contact, draft.route):
+        if len(text.strip()) > MAX_TEXT:
+            raise ValidationError("{text} is too long; keep it to {max} characters at most.", text=text.strip()[:20] + "…", max=MAX_TEXT)
     if draft.kind not in ADDABLE_KINDS:
         raise ValidationError("A place added here is a reading point, the book van or a van stop.")
     clean = PlaceDraft(
@@ -106,9 +118,34 @@ def location_payload(location: Location) -> dict:
     }
 
 
+def van_routes() -> list[str]:
+    """The routes the open book vans drive: a van stop is on one of them."""
+    vans = Location.select(Location.route).where(Location.kind == "van", Location.active, Location.route != "")
+    return sorted({van.route for van in vans})
+
+
+def _check_route(clean: PlaceDraft, before: Location | None = None) -> None:
+    """A stop is on a route a van drives; a new route comes with its van (New van), so a
+    misspelt route does not turn into a line no van serves. A stop keeps its route when
+    it is edited, even if that van has since been closed."""
+    if clean.kind != "van_stop" or (before is not None and before.route == clean.route):
+        return
+    routes = van_routes()
+    if clean.route in routes:
+        return
+    if not routes:
+        raise ValidationError("No book van has a route yet; add the van with its route first (New van).")
+    raise ValidationError(
+        "No book van drives the route {route}. Choose one of: {routes}; for a new route, add its van first.",
+        route=clean.route,
+        routes=join_list(routes),
+    )
+
+
 @service(LIBRARIAN)
 def add_location(ctx: ServiceContext, draft: PlaceDraft) -> Location:
     clean = _clean(draft)
+    _check_route(clean)
     if Location.select().where(Location.code == clean.code).exists():
         raise RuleViolation("There is already a place with the code {code}.", code=clean.code)
     location = Location.create(
@@ -136,6 +173,7 @@ def update_location(ctx: ServiceContext, code: str, draft: PlaceDraft) -> Locati
     if location.kind == "branch":
         raise RuleViolation("A branch building is changed in the branch setup, not here.")
     clean = _clean(PlaceDraft(**{**draft.__dict__, "code": location.code}))
+    _check_route(clean, location)
     changes = {f: getattr(clean, f) for f in FIELDS if getattr(clean, f) != getattr(location, f)}
     if not changes:
         return location

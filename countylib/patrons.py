@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from countylib import dates
 from countylib.audit import record_audit
 from countylib.auth import hash_password, verify_password
 from countylib.context import ServiceContext, service
@@ -176,17 +177,12 @@ def parse_yuan(text: str, field_name: str = "deposit") -> int:
 
 
 def parse_date(text: str, field_name: str) -> dt.date | None:
-    """A date typed as 2026-11-21, 2026/11/21, 2026年11月21日 or 20261121; blank is None."""
-    value = (text or "").strip()
-    if not value:
-        return None
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
+    """A typed date (blank is None); a refusal names the form field it is about."""
     try:
-        if m is None:
-            raise ValueError
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise _invalid(field_name, "{value} is not a date like 2026-11-21.", value=value) from None
+        return dates.parse_date(text)
+    except ValidationError as exc:
+        exc.field = field_name  # type: ignore[attr-defined]
+        raise
 
 
 def _invalid(field_name: str, msgid: str, **params: object) -> ValidationError:

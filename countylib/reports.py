@@ -25,7 +25,7 @@ from countylib.clc import TOP_CLASSES
 from countylib.context import ServiceContext
 from countylib.desk_sql import stored_time
 from countylib.errors import ValidationError
-from countylib.i18n import LANGUAGES, N_
+from countylib.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from countylib.locations import KIND_NAMES, location_by_code
 from countylib.patrons import CATEGORY_LABELS, DEFAULT_RETURN_REASONS
 from countylib.report_data import (
@@ -70,8 +70,11 @@ register_settings(
         N_("Readers in published reports: masked name (张*丰) or card number only"),
         LIBRARIAN,
         ("masked", "card"),
+        labels={"masked": N_("masked name"), "card": N_("card number only")},
     ),
-    SettingSpec("reports.annual_language", "zh_CN", N_("Language of the annual reading report"), LIBRARIAN, LANGUAGES),
+    SettingSpec(
+        "reports.annual_language", "zh_CN", N_("Language of the annual reading report"), LIBRARIAN, LANGUAGES, labels=LANGUAGE_NAMES
+    ),
     SettingSpec("reports.target_growth_percent", 5, N_("Growth next year's targets ask for (percent)"), LIBRARIAN),
     SettingSpec("reports.targets", {}, N_("Next year's targets set by hand (indicator: number)"), LIBRARIAN),
 )

@@ -34,6 +34,7 @@ register_settings(
         "desk",
         N_("Whose branch picks the lending rule: the desk's, the patron's or the item's"),
         choices=RULE_BRANCH_CHOICES,
+        labels={"desk": N_("the desk's branch"), "patron": N_("the reader's home branch"), "item": N_("the item's branch")},
     ),
     SettingSpec("overdue_items_block", 1, N_("Overdue items that stop further borrowing (0: never)")),
     SettingSpec("fines_enabled", False, N_("Charge fines for overdue items"), choices=(False, True)),

@@ -13,7 +13,7 @@ from countylib.audit import record_audit
 from countylib.clock import DEFAULT_TIMEZONE
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
-from countylib.i18n import LANGUAGES, N_
+from countylib.i18n import LANGUAGE_NAMES, LANGUAGES, N_, _
 from countylib.roles import ADMIN, VOLUNTEER
 from models import Setting
 
@@ -28,6 +28,8 @@ class SettingSpec:
     # Turns typed text into the value, raising ValidationError; for values the default's
     # shape cannot describe (e.g. a list of weekday numbers).
     parse: Callable[[str], Any] | None = None
+    # The words staff choose each of ``choices`` by (msgids); yes/no need none.
+    labels: dict[Any, str] | None = None
 
 
 SPECS: dict[str, SettingSpec] = {}
@@ -39,11 +41,18 @@ def register_settings(*specs: SettingSpec) -> None:
         SPECS[spec.key] = spec
 
 
+def _idle_minutes(text: str) -> int:
+    if not text.isdigit():
+        raise ValidationError("{text} is not a number of minutes; write 0 to never lock the screen.", text=text)
+    return int(text)
+
+
 register_settings(
-    SettingSpec("language", "zh_CN", N_("Language"), VOLUNTEER, LANGUAGES),
+    SettingSpec("language", "zh_CN", N_("Language"), VOLUNTEER, LANGUAGES, labels=LANGUAGE_NAMES),
     SettingSpec("library_name", "", N_("Library name")),
     SettingSpec("timezone", DEFAULT_TIMEZONE, N_("Time zone")),
-    SettingSpec("idle_lock_minutes", 10, N_("Lock the screen after this many idle minutes")),
+    # The app locks only after a positive number of minutes (App._tick).
+    SettingSpec("idle_lock_minutes", 10, N_("Lock the screen after this many idle minutes (0: never)"), parse=_idle_minutes),
     SettingSpec("max_failed_logins", 5, N_("Failed sign-ins before an account waits")),
     SettingSpec("login_lockout_minutes", 5, N_("Minutes an account waits after too many failed sign-ins")),
 )
@@ -94,6 +103,16 @@ def format_setting_value(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def setting_value_label(key: str, value: Any) -> str:
+    """A setting's value in the words staff chose it by (简体中文, 否), for lists and choices."""
+    spec = SPECS[key]
+    if spec.labels and value in spec.labels:
+        return _(spec.labels[value])
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return format_setting_value(value)
 
 
 def parse_setting_value(key: str, text: str) -> Any:

@@ -20,7 +20,7 @@ from peewee import fn
 from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import N_, _
-from countylib.locations import location_by_code
+from countylib.locations import CODE, location_by_code
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from countylib.settings import SettingSpec, change_setting, get_setting, register_settings
 from models import Location, VisitCount
@@ -185,16 +185,31 @@ def _reader(text: str) -> csv.reader:
     return csv.reader(io.StringIO(text), dialect)
 
 
-def read_header(path: Path) -> list[str]:
-    """The column names of a gate file, to choose the columns from."""
+def _sample(path: Path, rows: int = 20) -> tuple[list[str], list[list[str]]]:
+    """A gate file's column names and its first rows."""
     try:
         text = _decode(Path(path).read_bytes())
     except OSError as exc:
         raise ValidationError("Cannot read {path}: {reason}", path=str(path), reason=exc) from exc
+    header: list[str] | None = None
+    sample: list[list[str]] = []
     for row in _reader(text):
-        if any(cell.strip() for cell in row):
-            return [cell.strip() for cell in row]
-    raise ValidationError("{path} is empty.", path=str(path))
+        if not any(cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in row]
+        elif len(sample) < rows:
+            sample.append([cell.strip() for cell in row])
+        else:
+            break
+    if header is None:
+        raise ValidationError("{path} is empty.", path=str(path))
+    return header, sample
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names of a gate file, to choose the columns from."""
+    return _sample(path)[0]
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
@@ -203,6 +218,58 @@ HOUR = re.compile(r"^(\d{1,2})(?::\d{2}(?::\d{2})?)?(?:\s*[-~–]\s*\d{1,2}(?::\
 
 
 FORMATS = [(d + t, bool(t)) for d in DATE_FORMATS for t in TIME_FORMATS]
+
+# Words in the column names of the gate counters libraries use (Chinese and English).
+DATE_WORDS = ("日期", "date", "day")
+COUNT_IN_WORDS = ("进馆", "入馆", "进入", "进", "入", "in", "entries", "entered")
+COUNT_WORDS = ("人数", "人次", "客流", "count", "visitors", "people", "total")
+OUT_WORDS = ("出馆", "离馆", "出", "out", "exits", "exited")  # the people leaving: never the count
+HOUR_WORDS = ("时段", "小时", "时间", "hour", "time", "period")
+PLACE_WORDS = ("地点", "场所", "馆点", "代码", "place", "location", "site", "code")
+
+
+def _named(name: str, words: tuple[str, ...]) -> bool:
+    """Whether a column name holds one of the words (English ones as whole words: 'in' is not in 'min')."""
+    english = re.findall(r"[a-z]+", name.lower())
+    return any(word in english if word.isascii() else word in name for word in words)
+
+
+def guess_gate_columns(path: Path) -> GateColumns:
+    """A first choice of a gate file's columns, for staff to check: by the columns' names, and
+    where the names say nothing, by what the first rows hold."""
+    header, rows = _sample(path)
+    values = {name: [row[i] for row in rows if i < len(row) and row[i]] for i, name in enumerate(header)}
+    formats = list(FORMATS)
+
+    def is_when(value: str) -> bool:
+        return _parse_when(value, formats) is not None
+
+    def is_hour(value: str) -> bool:
+        match = HOUR.match(value)
+        return match is not None and int(match.group(1)) <= 23
+
+    def is_count(value: str) -> bool:
+        return value.replace(",", "").isdigit()
+
+    def is_code(value: str) -> bool:
+        return CODE.match(value.upper()) is not None
+
+    taken: list[str] = []
+
+    def pick(test, *wanted: tuple[str, ...], by_content: bool = False, avoid: tuple[str, ...] = ()) -> str:
+        free = [n for n in header if n not in taken and not _named(n, avoid) and all(test(v) for v in values[n])]
+        found = next((n for words in wanted for n in free if _named(n, words)), "")
+        if not found and by_content:
+            found = next((n for n in free if values[n]), "")
+        if found:
+            taken.append(found)
+        return found
+
+    date = pick(is_when, DATE_WORDS, by_content=True)
+    count = pick(is_count, COUNT_IN_WORDS, COUNT_WORDS, by_content=True, avoid=OUT_WORDS + HOUR_WORDS)
+    hour = pick(is_hour, HOUR_WORDS)
+    location = pick(is_code, PLACE_WORDS)
+    return GateColumns(date=date or header[0], count=count or header[min(1, len(header) - 1)], hour=hour, location=location)
 
 
 def _parse_when(value: str, formats: list[tuple[str, bool]]) -> tuple[dt.date, int | None] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import peewee as pw
 
+from countylib import calendar, dates
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
@@ -45,15 +46,7 @@ SKILLS = {
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
-WEEKDAY_NAMES = {
-    "mon": N_("Mon"),
-    "tue": N_("Tue"),
-    "wed": N_("Wed"),
-    "thu": N_("Thu"),
-    "fri": N_("Fri"),
-    "sat": N_("Sat"),
-    "sun": N_("Sun"),
-}
+WEEKDAY_NAMES = dict(zip(WEEKDAYS, calendar.WEEKDAY_NAMES, strict=True))
 PARTS = {"am": N_("Morning"), "pm": N_("Afternoon"), "eve": N_("Evening")}
 NOON, EVENING = dt.time(12, 0), dt.time(18, 0)
 
@@ -176,13 +169,10 @@ def _plain(value: Any) -> Any:
 def parse_date(value: dt.date | str | None, what: str) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
-    text = value.strip()
-    if not text:
-        return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError("{what}: write the date as YYYY-MM-DD, e.g. 2026-03-15.", what=_(what)) from None
+        return dates.parse_date(value)
+    except ValidationError as exc:
+        raise ValidationError("{what}: {problem}", what=_(what), problem=exc.message) from None
 
 
 def _clean_skills(skills: Iterable[str]) -> list[str]:

@@ -15,11 +15,12 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from countylib import activities as act
 from countylib.context import ServiceContext
+from countylib.dates import parse_date
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.locations import list_locations
 from screens.base import AreaScreen
-from screens.events_common import PromptDialog, fill_table, parse_date, parse_moment, parse_number, parse_time
+from screens.events_common import PromptDialog, fill_table, parse_moment, parse_number, parse_time
 from screens.i18n import translate_bindings
 from screens.places import DepositsPane, PlacesPane, VanSchedulePane
 from screens.visits import VisitsPane
@@ -254,8 +255,8 @@ class ActivityFormScreen(ModalScreen[bool]):
         return self.query_one(selector, Input).value
 
     def read_draft(self) -> act.ActivityDraft:
-        day = parse_date(self._value("#f-date"))
-        end_day = parse_date(self._value("#f-end-date")) if self._value("#f-end-date").strip() else day
+        day = parse_date(self._value("#f-date"), required=True)
+        end_day = parse_date(self._value("#f-end-date")) or day
         return act.ActivityDraft(
             title=self._value("#f-title"),
             kind=str(self.query_one("#f-kind", Select).value),

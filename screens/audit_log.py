@@ -20,7 +20,8 @@ from textual.worker import Worker, WorkerState
 
 from countylib.audit_log import PAGE, AuditEntry, AuditFilter, count_audit_entries, export_audit_log, kinds, list_audit_entries
 from countylib.context import ServiceContext
-from countylib.errors import CountyLibError
+from countylib.dates import parse_date
+from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import N_, _
 from countylib.paths import data_dir
 from screens.base import AreaScreen
@@ -32,13 +33,10 @@ def _error_text(error: BaseException | None) -> str:
 
 
 def _date(text: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(_("{text} is not a date; write it as YYYY-MM-DD.").format(text=text)) from None
+        return parse_date(text)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
 
 
 class AuditLogScreen(AreaScreen):

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Prog
 from textual.worker import Worker, WorkerState
 
 from countylib.context import ServiceContext
+from countylib.dates import parse_date
 from countylib.errors import CountyLibError, os_reason
 from countylib.i18n import N_, _
 from countylib.marc_export import ExportReport, export_marc_file
@@ -364,14 +365,11 @@ class ExportDialog(_Dialog):
     def action_start(self) -> None:
         if self.running:
             return
-        since_text = self.query_one("#export-since", Input).value.strip()
-        since = None
-        if since_text:
-            try:
-                since = dt.date.fromisoformat(since_text)
-            except ValueError:
-                self.say(_("{text} is not a date; write it as YYYY-MM-DD.").format(text=since_text), error=True)
-                return
+        try:
+            since = parse_date(self.query_one("#export-since", Input).value)
+        except CountyLibError as exc:
+            self.say(exc.message, error=True)
+            return
         path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
         if path.parent == data_dir() / "exports":
             path.parent.mkdir(parents=True, exist_ok=True)  # our own folder; any other must exist

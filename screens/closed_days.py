@@ -12,11 +12,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from countylib.calendar import open_day
+from countylib.calendar import WEEKDAY_NAMES, open_day
 from countylib.closed_days import ClosedDay, closed_days_of_year, closed_weekday_names
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date, join_list
-from countylib.locations import WEEKDAY_NAMES
 from countylib.settings import change_setting
 from screens.base import AreaScreen
 from screens.closed_day_form import ClosedDayForm

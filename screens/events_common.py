@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from rich.cells import cell_len, set_cell_size
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Static
 
+from countylib.dates import parse_date
 from countylib.errors import ValidationError
 from countylib.i18n import N_, _
 from countylib.paths import data_dir
@@ -34,13 +36,6 @@ def export_path(stem: str, suffix: str) -> Path:
     return path
 
 
-def parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip().replace("/", "-"))
-    except ValueError:
-        raise ValidationError("Write the date as year-month-day, e.g. 2026-11-28.") from None
-
-
 def parse_time(text: str) -> dt.time:
     match = re.fullmatch(r"([01]?\d|2[0-3])[:：]([0-5]\d)", text.strip())
     if not match:
@@ -56,13 +51,16 @@ def parse_moment(text: str) -> dt.datetime | None:
     day, _sep, time = text.partition(" ")
     if not time.strip():
         raise ValidationError("Write a date and a time, e.g. 2026-11-27 18:00.")
-    return dt.datetime.combine(parse_date(day), parse_time(time))
+    return dt.datetime.combine(parse_date(day, required=True), parse_time(time))
 
 
 def parse_number(text: str, *, optional: bool = False) -> int | None:
     text = text.strip()
     if not text and optional:
         return None
+    if re.fullmatch(r"[-−]\s*\d+", text):
+        # Every number typed here counts something (people, places, hours): none goes below 0.
+        raise ValidationError("{value} is less than 0; write 0 or more.", value=text)
     if not text.isdigit():
         raise ValidationError("{value} is not a whole number.", value=text or "—")
     return int(text)
@@ -130,6 +128,14 @@ class PromptDialog(ModalScreen[tuple[str, bool] | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells, ending in … when cut: one long name (places
+    synced from elsewhere can have any) must not push a table's other columns off the screen."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
 def fill_table(table: DataTable, columns: list[str], rows: list[tuple]) -> None:

@@ -18,8 +18,9 @@ from countylib import deposits
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
+from countylib.calendar import WEEKDAY_NAMES
 from countylib.locations import (
-    WEEKDAY_NAMES,
+    CODE_EXAMPLES,
     PlaceDraft,
     add_location,
     deposit_destinations,
@@ -28,13 +29,18 @@ from countylib.locations import (
     location_by_code,
     set_location_active,
     update_location,
+    van_routes,
     van_schedule,
     weekday_name,
 )
 from printing.attendance import render_transfer_list
 from screens.base import AreaScreen
-from screens.events_common import ConfirmDialog, export_path, fill_table
+from screens.events_common import ConfirmDialog, clip, export_path, fill_table
 from screens.i18n import translate_bindings
+
+
+NAME_WIDTH = 30  # terminal cells: 15 Chinese characters
+TEXT_WIDTH = 24
 
 
 def _say(widget, text: str, *, error: bool = False) -> None:
@@ -75,7 +81,17 @@ class PlacesPane(Vertical):
                 where, when = p.route, f"{weekday_name(p.weekday)} {p.time_of_day}"
             else:
                 where, when = (p.host_organisation or p.route), p.contact
-            rows.append((p.code, p.name, kind_name(p.kind), where, when, str(out.get(p.code, "")), _("yes") if p.active else _("closed")))
+            rows.append(
+                (
+                    p.code,
+                    clip(p.name, NAME_WIDTH),
+                    kind_name(p.kind),
+                    clip(where, TEXT_WIDTH),
+                    clip(when, TEXT_WIDTH),
+                    str(out.get(p.code, "")),
+                    _("yes") if p.active else _("closed"),
+                )
+            )
         fill_table(
             table,
             [_("Code"), _("Place name"), _("Kind"), _("Host organisation / route"), _("Contact / when"), _("Items here"), _("In service")],
@@ -154,7 +170,9 @@ class PlaceFormScreen(ModalScreen[bool]):
             yield Static(_(self.TITLES[self.kind]), classes="question")
             with Grid(classes="form"):
                 yield Label(_("Code"))
-                yield Input(p.code if p else "", placeholder=_("e.g. RP-DONGCUN"), id="p-code", disabled=p is not None)
+                yield Input(
+                    p.code if p else "", placeholder=_("e.g. {code}").format(code=CODE_EXAMPLES[self.kind]), id="p-code", disabled=p is not None
+                )
                 yield Label(_("Place name"))
                 yield Input(p.name if p else "", id="p-name")
                 if self.kind == "reading_point":
@@ -163,9 +181,22 @@ class PlaceFormScreen(ModalScreen[bool]):
                 if self.kind in ("reading_point", "van"):
                     yield Label(_("Contact"))
                     yield Input(p.contact if p else "", placeholder=_("name and phone"), id="p-contact")
-                if self.kind in ("van", "van_stop"):
+                if self.kind == "van":
                     yield Label(_("Route"))
-                    yield Input(p.route if p else "", id="p-route")
+                    yield Input(p.route if p else "", placeholder=_("e.g. 北线; its stops are then put on it"), id="p-route")
+                if self.kind == "van_stop":
+                    # A stop is on a route some van drives: routes come with their van.
+                    routes = van_routes()
+                    if p and p.route and p.route not in routes:
+                        routes.insert(0, p.route)
+                    yield Label(_("Route"))
+                    yield Select(
+                        [(route, route) for route in routes],
+                        value=(p.route if p and p.route else routes[0]) if routes else Select.NULL,
+                        allow_blank=not routes,
+                        prompt=_("no van has a route yet"),
+                        id="p-route-choice",
+                    )
                 if self.kind == "van_stop":
                     yield Label(_("Weekday"))
                     yield Select(
@@ -188,13 +219,16 @@ class PlaceFormScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#p-save")
     def save(self) -> None:
         weekday = self.query("#p-weekday")
+        route = self._text("#p-route")
+        for choice in self.query("#p-route-choice").results(Select):
+            route = "" if choice.value == Select.NULL else str(choice.value)
         draft = PlaceDraft(
             code=self._text("#p-code"),
             name=self._text("#p-name"),
             kind=self.kind,
             host_organisation=self._text("#p-host"),
             contact=self._text("#p-contact"),
-            route=self._text("#p-route"),
+            route=route,
             weekday=int(weekday.first(Select).value) if weekday else None,
             time_of_day=self._text("#p-time"),
         )
@@ -241,7 +275,7 @@ class VanSchedulePane(Vertical):
         fill_table(
             table,
             [_("Weekday"), _("Time"), _("Van stop"), _("Route"), _("Code")],
-            [(weekday_name(s.weekday), s.time_of_day, s.name, s.route, s.code) for s in stops],
+            [(weekday_name(s.weekday), s.time_of_day, clip(s.name, NAME_WIDTH), clip(s.route, TEXT_WIDTH), s.code) for s in stops],
         )
 
 

@@ -17,7 +17,8 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from textual.worker import Worker, WorkerState
 
 from countylib import reports
-from countylib.errors import CountyLibError, ValidationError, os_reason
+from countylib.dates import parse_date
+from countylib.errors import CountyLibError, os_reason
 from countylib.i18n import N_, _, current_language
 from countylib.report_data import Glance, Period, PeriodReport
 from countylib.report_text import Num, Pct, Table, Words, period_text, report_tables, write_csv
@@ -198,11 +199,7 @@ class ReportsScreen(AreaScreen):
 
     def chosen_period(self) -> Period:
         def day(selector: str) -> dt.date:
-            text = self.query_one(selector, Input).value.strip().replace("/", "-")
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError:
-                raise ValidationError("'{value}' is not a date like 2026-11-21.", value=text) from None
+            return parse_date(self.query_one(selector, Input).value, required=True)
 
         place = self.query_one("#report-place", Select).value
         return Period(day("#report-from"), day("#report-to"), None if place == WHOLE_LIBRARY else str(place))

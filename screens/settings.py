@@ -12,7 +12,7 @@ from countylib.auth import list_staff
 from countylib.i18n import LANGUAGE_NAMES, N_, _, current_language
 from countylib.roles import ADMIN, LIBRARIAN, ROLE_NAMES
 from countylib.errors import CountyLibError
-from countylib.settings import change_setting, format_setting_value, get_setting, load_area_settings
+from countylib.settings import change_setting, get_setting, load_area_settings, setting_value_label
 from screens.about import AboutScreen
 from screens.audit_log import AuditLogScreen
 from screens.base import AreaScreen
@@ -58,7 +58,7 @@ class SettingsScreen(AreaScreen):
             table = DataTable(id="settings-table", cursor_type="row")
             table.add_columns(_("Setting"), _("Value"))
             for key, spec in load_area_settings().items():
-                table.add_row(_(spec.label), format_setting_value(get_setting(key)), key=key)
+                table.add_row(_(spec.label), setting_value_label(key, get_setting(key)), key=key)
             yield table
             if self.ctx.actor.at_least(ADMIN):
                 yield Static(_("Staff accounts"), classes="section")
@@ -85,7 +85,7 @@ class SettingsScreen(AreaScreen):
                 self.app.bell()
                 return
             table = self.query_one("#settings-table", DataTable)
-            table.update_cell(key, table.ordered_columns[1].key, format_setting_value(get_setting(key)))
+            table.update_cell(key, table.ordered_columns[1].key, setting_value_label(key, get_setting(key)))
             self.notify(_("Saved."))
 
         self.app.push_screen(SettingEditScreen(key), changed)

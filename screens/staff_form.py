@@ -63,7 +63,10 @@ class StaffDialog(ModalScreen[str | None]):
         """The new password, twice (read back by ``passwords``)."""
         yield Label(_("Password"))
         yield Input(
-            placeholder=_("at least {n} characters").format(n=MIN_PASSWORD_LENGTH), password=True, id="s-password", compact=True
+            placeholder=_("at least {n} characters, not only digits").format(n=MIN_PASSWORD_LENGTH),
+            password=True,
+            id="s-password",
+            compact=True,
         )
         yield Label(_("Repeat the password"))
         yield Input(password=True, id="s-password2", compact=True)

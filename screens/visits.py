@@ -1,5 +1,6 @@
-"""Visitor counts: type in a clicker's totals (per hour or for the day), import a gate counter's
-file (its columns chosen once), and the year's visits per head of the service population."""
+"""Visitor counts: type in a clicker's totals (per hour or for the day), clear a day to count it
+again, import a gate counter's file (its columns chosen once), and the year's visits per head of
+the service population."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from textual.worker import Worker, WorkerState
 
 from countylib import visits
 from countylib.context import ServiceContext
+from countylib.dates import parse_date
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
-from countylib.locations import list_locations
-from screens.events_common import fill_table, parse_date, parse_number
+from countylib.locations import list_locations, location_by_code
+from screens.events_common import ConfirmDialog, fill_table, parse_number
 from screens.i18n import translate_bindings
 
 NONE = "-"
@@ -30,6 +32,7 @@ class VisitsPane(Vertical):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(id="visits-pane")
         self.ctx = ctx
+        self._days: list[tuple[str, dt.date]] = []  # (place code, day) of each table row
 
     def compose(self) -> ComposeResult:
         places = [(f"{loc.name} ({loc.code})", loc.code) for loc in list_locations()]
@@ -43,8 +46,9 @@ class VisitsPane(Vertical):
                 yield Input(placeholder=_("blank: the whole day"), id="visit-hour")
                 yield Label(_("Visitors"))
                 yield Input(id="visit-count")
-                yield Label("")
-                yield Button(_("Save count"), id="visit-save", variant="primary")
+                with Horizontal(id="visit-buttons"):
+                    yield Button(_("Save count"), id="visit-save", variant="primary")
+                    yield Button(_("Clear the day…"), id="visit-clear", variant="warning")
             with Vertical(id="visit-side"):
                 yield Static("", id="visit-year", classes="figures")
                 with Horizontal(classes="entry"):
@@ -77,6 +81,7 @@ class VisitsPane(Vertical):
         self.query_one("#visit-year", Static).update(text)
         today = self.ctx.clock.today()
         rows = visits.day_totals(today - dt.timedelta(days=SHOWN_DAYS), today)
+        self._days = [(r.location_code, r.day) for r in rows]
         table = self.query_one("#visit-table", DataTable)
         sources = {"manual": _("typed in"), "gate": _("gate counter")}
         fill_table(
@@ -107,7 +112,7 @@ class VisitsPane(Vertical):
     def save_count(self) -> None:
         place = str(self.query_one("#visit-place", Select).value)
         try:
-            day = parse_date(self.query_one("#visit-day", Input).value)
+            day = parse_date(self.query_one("#visit-day", Input).value, required=True)
             hour = parse_number(self.query_one("#visit-hour", Input).value, optional=True)
             count = parse_number(self.query_one("#visit-count", Input).value)
             visits.record_visits(self.ctx, place, day, {hour: count})
@@ -117,6 +122,52 @@ class VisitsPane(Vertical):
         self.query_one("#visit-count", Input).value = ""
         self.say(_("Saved: {count} visitors on {date}.").format(count=count, date=format_date(day)))
         self.reload()
+
+    @on(DataTable.RowSelected, "#visit-table")
+    def show_day(self, event: DataTable.RowSelected) -> None:
+        """Put the chosen day in the form, with what it holds, to correct or clear it."""
+        if not 0 <= event.cursor_row < len(self._days):
+            return
+        code, day = self._days[event.cursor_row]
+        self.query_one("#visit-place", Select).value = code
+        self.query_one("#visit-day", Input).value = day.isoformat()
+        self.say(self._day_text(code, day))
+
+    def _day_text(self, code: str, day: dt.date) -> str:
+        counts = visits.hour_counts(code, day)
+        if None in counts:
+            return _("{date}: {count} visitors for the whole day.").format(date=format_date(day), count=counts[None])
+        hours = " · ".join(f"{hour:02d}:00 {counts[hour]}" for hour in sorted(counts))
+        return _("{date}, per hour: {hours}").format(date=format_date(day), hours=hours)
+
+    @on(Button.Pressed, "#visit-clear")
+    def clear_day(self) -> None:
+        place = str(self.query_one("#visit-place", Select).value)
+        try:
+            day = parse_date(self.query_one("#visit-day", Input).value, required=True)
+            counts = visits.hour_counts(place, day)
+        except CountyLibError as exc:
+            self.say(exc.message, error=True)
+            return
+        name = location_by_code(place).name
+        if not counts:
+            self.say(_("Nothing is counted at {place} on {date}.").format(place=name, date=format_date(day)), error=True)
+            return
+
+        def clear(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                visits.clear_visits(self.ctx, place, day)
+            except CountyLibError as exc:
+                self.say(exc.message, error=True)
+                return
+            self.say(_("Cleared {place} on {date}; count the day again, per hour or as a total.").format(place=name, date=format_date(day)))
+            self.reload()
+
+        question = _("Clear the visitor counts of {place} on {date}?").format(place=name, date=format_date(day))
+        question += "\n" + self._day_text(place, day)
+        self.app.push_screen(ConfirmDialog(question, _("Clear the day")), clear)
 
     @on(Input.Submitted, "#population")
     @on(Button.Pressed, "#population-set")
@@ -145,6 +196,7 @@ class VisitsPane(Vertical):
             return
         try:
             header = visits.read_header(path)
+            guess = visits.guess_gate_columns(path)
         except CountyLibError as exc:
             self.say(exc.message, error=True)
             return
@@ -153,7 +205,7 @@ class VisitsPane(Vertical):
             if columns is not None:
                 self.say(_("Columns saved. Press Import."))
 
-        self.app.push_screen(GateColumnsDialog(self.ctx, header), chosen)
+        self.app.push_screen(GateColumnsDialog(self.ctx, header, guess), chosen)
 
     @on(Button.Pressed, "#gate-import")
     def import_file(self) -> None:
@@ -198,31 +250,31 @@ class GateColumnsDialog(ModalScreen[visits.GateColumns | None]):
     CSS_PATH = "activities.tcss"
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="gate-columns.cancel")]
 
-    def __init__(self, ctx: ServiceContext, header: list[str]) -> None:
+    def __init__(self, ctx: ServiceContext, header: list[str], guess: visits.GateColumns) -> None:
         super().__init__()
         self.ctx = ctx
         self.header = header
+        self.guess = guess
         translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         saved = visits.gate_columns()
+        # The columns chosen before, when this file has them (the same counter); else the guess.
+        shown = saved if saved and saved.date in self.header and saved.count in self.header else self.guess
         columns = [(name, name) for name in self.header]
         optional = [(_("(none)"), NONE), *columns]
-
-        def pick(value: str | None, default: str) -> str:
-            return value if value in self.header else default
 
         with Vertical(classes="dialog"):
             yield Static(_("Which column holds what? This is remembered for the next files."), classes="question")
             with Grid(classes="form"):
                 yield Label(_("Date (or date and time)"))
-                yield Select(columns, value=pick(saved and saved.date, self.header[0]), allow_blank=False, id="col-date")
+                yield Select(columns, value=shown.date, allow_blank=False, id="col-date")
                 yield Label(_("Visitors in"))
-                yield Select(columns, value=pick(saved and saved.count, self.header[min(1, len(self.header) - 1)]), allow_blank=False, id="col-count")
+                yield Select(columns, value=shown.count, allow_blank=False, id="col-count")
                 yield Label(_("Hour (optional)"))
-                yield Select(optional, value=pick(saved and saved.hour, NONE), allow_blank=False, id="col-hour")
+                yield Select(optional, value=shown.hour if shown.hour in self.header else NONE, allow_blank=False, id="col-hour")
                 yield Label(_("Place code (optional)"))
-                yield Select(optional, value=pick(saved and saved.location, NONE), allow_blank=False, id="col-place")
+                yield Select(optional, value=shown.location if shown.location in self.header else NONE, allow_blank=False, id="col-place")
             yield Static("", id="columns-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(_("Save"), id="columns-save", variant="primary")

@@ -8,6 +8,7 @@ from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from countylib.auth import MIN_PASSWORD_LENGTH
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
@@ -44,7 +45,7 @@ class WizardScreen(Screen[ServiceContext]):
                 yield Input(id="branch-name")
                 yield Label(_("Administrator user name"))
                 yield Input(value="admin", id="admin-user")
-                yield Label(_("Administrator password (at least 6 characters)"))
+                yield Label(_("Administrator password (at least {n} characters, not only digits)").format(n=MIN_PASSWORD_LENGTH))
                 yield Input(id="password", password=True)
                 yield Label(_("Repeat the password"))
                 yield Input(id="password2", password=True)

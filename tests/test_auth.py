@@ -78,7 +78,7 @@ def test_anyone_may_choose_the_interface_language(as_role):
 
 
 def test_bad_accounts_are_refused_with_reasons(library):
-    with pytest.raises(ValidationError, match="at least 6"):
+    with pytest.raises(ValidationError, match="at least 8"):
         create_staff(library, "short", "123", "librarian")
     with pytest.raises(ValidationError, match="Unknown role"):
         create_staff(library, "who", "password1", "king")
@@ -116,3 +116,34 @@ def test_weekday_setting_takes_numbers_only(library):
     assert parse_setting_value("closed_weekdays", "6, 0，6") == [0, 6]
     with pytest.raises(ValidationError, match="not a weekday number"):
         parse_setting_value("closed_weekdays", "Monday")
+
+
+@pytest.mark.parametrize(
+    "username, password, message",
+    [
+        ("王 老师", "shelves12", "A user name has no spaces: write 王老师, for example."),
+        ("wang", "1234567", "The password needs at least 8 characters."),
+        ("wang", "12345678", "A password of digits only is guessed easily"),
+        ("wang", "aaaaaaaa", "A password of one character repeated is guessed easily"),
+    ],
+)
+def test_spaces_in_user_names_and_easily_guessed_passwords_are_refused(library, username, password, message):
+    with pytest.raises(ValidationError) as refused:
+        create_staff(library, username, password, "librarian")
+    assert refused.value.message.startswith(message)
+    create_staff(library, "wang", "shelves12", "librarian")
+    with pytest.raises(ValidationError, match="digits only"):
+        reset_password(library, "wang", "20261121")
+
+
+def test_settings_show_the_words_their_values_were_chosen_by(library):
+    from countylib import settings
+
+    settings.load_area_settings()
+    assert settings.setting_value_label("language", "zh_CN") == "简体中文"
+    assert settings.setting_value_label("fines_enabled", False) == "no"
+    assert settings.setting_value_label("circulation_rule_branch", "desk") == "the desk's branch"
+    assert "0: never" in settings.SPECS["idle_lock_minutes"].label
+    assert settings.parse_setting_value("idle_lock_minutes", "0") == 0
+    with pytest.raises(ValidationError, match="write 0 to never lock"):
+        settings.parse_setting_value("idle_lock_minutes", "-5")

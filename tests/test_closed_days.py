@@ -52,7 +52,7 @@ def test_a_bad_run_closes_nothing(library, as_role):
 def test_closed_weekdays_are_named(library):
     assert closed_weekday_names() == []
     change_setting(library, "closed_weekdays", [6, 0])
-    assert closed_weekday_names() == ["Monday", "Sunday"]
+    assert closed_weekday_names() == ["Mon", "Sun"]
 
 
 def test_due_dates_skip_a_closed_run(library):

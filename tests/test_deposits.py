@@ -20,7 +20,7 @@ def places(ctx) -> None:
     add_location(ctx, PlaceDraft(code="VAN1", name="流动图书车", kind="van", route="东线"))
     add_location(ctx, PlaceDraft(code="VS-XZ", name="新镇小学", kind="van_stop", route="东线", weekday=2, time_of_day="9:30"))
     add_location(ctx, PlaceDraft(code="VS-LJ", name="李家村", kind="van_stop", route="东线", weekday=2, time_of_day="08:00"))
-    add_location(ctx, PlaceDraft(code="VS-NS", name="南山", kind="van_stop", route="西线", weekday=0, time_of_day="14:00"))
+    add_location(ctx, PlaceDraft(code="VS-NS", name="南山", kind="van_stop", route="东线", weekday=0, time_of_day="14:00"))
 
 
 def items(ctx, n: int) -> list[Item]:
@@ -186,3 +186,28 @@ def test_transfer_list_pdf(library):
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(out.getvalue())).pages)
     for expected in ("东村阅读点", "东村村委会", "T00002", "书3", "冬季书箱", "3 items in total", "Received by"):
         assert expected in text
+
+
+def test_a_van_stop_is_on_a_route_a_van_drives(library):
+    stop = PlaceDraft(code="VS-BX", name="北寨", kind="van_stop", route="北线", weekday=1, time_of_day="09:00")
+    with pytest.raises(ValidationError, match="No book van has a route yet"):
+        add_location(library, stop)
+    places(library)
+    with pytest.raises(ValidationError, match="No book van drives the route 北线. Choose one of: 东线"):
+        add_location(library, stop)
+    assert "北线" not in {s.route for s in van_schedule()}
+    # A new route comes with its van.
+    add_location(library, PlaceDraft(code="VAN2", name="二号车", kind="van", route="北线"))
+    add_location(library, stop)
+    assert [s.code for s in van_stops_on(1)] == ["VS-BX"]
+    # A stop keeps its route when edited, even once its van is closed.
+    set_location_active(library, "VAN2", False)
+    update_location(library, "VS-BX", PlaceDraft(code="", name="北寨村", kind="van_stop", route="北线", weekday=1, time_of_day="09:00"))
+
+
+def test_place_names_are_kept_short_and_codes_explained_by_kind(library):
+    with pytest.raises(ValidationError, match="The place name is 120 characters long; keep it to 30 at most."):
+        add_location(library, PlaceDraft(code="RP-A", name="阅" * 120, kind="reading_point", host_organisation="h"))
+    with pytest.raises(ValidationError, match="e.g. VS-DONGCUN"):
+        add_location(library, PlaceDraft(code="x", name="A", kind="van_stop", route="东线", weekday=1, time_of_day="09:00"))
+    assert Location.select().count() == 1

@@ -328,5 +328,5 @@ def test_print_certificate_names_what_it_cannot_find(donation, branch, db_path, 
     assert "No donation with books accepted matches 李四." in refused("--donor", "李四")
     assert "is not a certificate number of this branch (like HX01-20261110-3FA2)" in refused("--number", "XZ01-20261121-AB12")
     assert "No donation with books accepted matches HX01-20261121-0000." in refused("--number", "HX01-20261121-0000")
-    assert "is not a date like 2026-11-01" in refused("--donor", "张三", "--date", "21/11/2026")
+    assert "is not a date like 2026-11-21" in refused("--donor", "张三", "--date", "21/11/2026")
     assert not out.exists() or out.stat().st_size > 0

@@ -59,7 +59,8 @@ def test_create_a_shift(library, places):
         ({"starts": "nine"}, ValidationError, "HH:MM"),
         ({"slots": 0}, ValidationError, "between 1 and 50"),
         ({"location": "NOWHERE"}, NotFound, "no place with the code NOWHERE"),
-        ({"day": "23/11/2026"}, ValidationError, "YYYY-MM-DD"),
+        ({"day": "23/11/2026"}, ValidationError, "'23/11/2026' is not a date like 2026-11-21"),
+        ({"day": "2026-02-30"}, ValidationError, "There is no 2026-02-30: that month has 28 days"),
     ],
 )
 def test_bad_shifts_are_refused(library, places, fields, error, message):

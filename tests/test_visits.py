@@ -157,3 +157,28 @@ def test_gate_columns_are_checked(library):
         visits.save_gate_columns(library, visits.GateColumns(date="x", count="x"))
     change_setting(library, "gate_csv_columns", {})
     assert visits.gate_columns() is None
+
+
+def test_gate_columns_are_guessed_by_their_names_then_by_what_they_hold(tmp_path):
+    # The names say it: a separate time column is the hour, never the count.
+    path = write(tmp_path, "日期,时间,进馆人数\n2026-11-20,09:00,35\n2026-11-20,10:00,40\n")
+    assert visits.guess_gate_columns(path) == visits.GateColumns(date="日期", count="进馆人数", hour="时间")
+    # People going out are not the count, wherever the column stands.
+    path = write(tmp_path, "出馆人数,进馆人数,日期\n3,5,2026-11-20\n")
+    assert visits.guess_gate_columns(path) == visits.GateColumns(date="日期", count="进馆人数")
+    # No date in any name: the column holding dates and times is the date.
+    path = write(tmp_path, GATE_FILE)
+    assert visits.guess_gate_columns(path) == visits.GateColumns(date="时间", count="进馆人数")
+    path = write(tmp_path, "date;hour;in;place\n2026/11/19;09:00-10:00;12;RP-DC\n")
+    assert visits.guess_gate_columns(path) == visits.GateColumns(date="date", count="in", hour="hour", location="place")
+
+
+def test_a_day_cleared_is_sent_on_and_can_be_counted_the_other_way(library):
+    visits.record_visits(library, "HX01", TODAY, {10: 100})
+    assert visits.clear_visits(library, "HX01", TODAY) == 1
+    visits.record_visits(library, "HX01", TODAY, {None: 50})
+    assert visits.hour_counts("HX01", TODAY) == {None: 50}
+    counted, cleared, again = visit_events()
+    assert cleared.type == "visit.cleared"
+    assert cleared.payload == {"location": "HX01", "day": "2026-11-21", "ids": [counted.payload["counts"][0]["id"]]}
+    assert again.payload["counts"][0]["hour"] is None

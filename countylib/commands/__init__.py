@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from countylib.dates import parse_date
 from countylib.errors import DatabaseError, ValidationError
 from countylib.i18n import _
 from countylib.paths import default_db, demo_db
@@ -30,9 +31,9 @@ def common_options() -> argparse.ArgumentParser:
 def iso_date(text: str) -> dt.date:
     """An argparse type for YYYY-MM-DD options."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+        return parse_date(text, required=True)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def at_least_one(text: str) -> int:

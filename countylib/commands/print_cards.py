@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
+from countylib.dates import parse_date
 from countylib.errors import ValidationError
 
 
@@ -28,10 +28,7 @@ def run(db: Path, out: Path, argv: list[str]) -> int:
 
     since = None
     if args.all_new_since:
-        try:
-            since = dt.date.fromisoformat(args.all_new_since)
-        except ValueError:
-            raise ValidationError("{value} is not a date like 2026-11-01.", value=args.all_new_since) from None
+        since = parse_date(args.all_new_since)
     ctx = make_context(open_db(db))
     faces = card_faces(ctx, card_numbers=args.cards.split(",") if args.cards else None, registered_since=since)
     if not faces:

@@ -4,10 +4,9 @@ a donation certificate printed again, e.g. for a donor who lost theirs."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from countylib.errors import ValidationError
+from countylib.dates import parse_date
 from countylib.i18n import _
 
 
@@ -29,10 +28,7 @@ def run(db: Path, out: Path, argv: list[str]) -> int:
 
     received_on = None
     if args.date:
-        try:
-            received_on = dt.date.fromisoformat(args.date)
-        except ValueError:
-            raise ValidationError("{value} is not a date like 2026-11-01.", value=args.date) from None
+        received_on = parse_date(args.date)
     ctx = make_context(open_db(db))
     donation = donation_for_certificate(ctx, number=args.number, donor=args.donor, received_on=received_on)
     certificate = certificate_for(ctx, donation, args.language)

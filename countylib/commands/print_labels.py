@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
+from countylib.dates import parse_date
 from countylib.errors import ValidationError
 
 
@@ -52,10 +52,7 @@ def run(db: Path, out: Path, argv: list[str]) -> int:
         print(f"Printed the calibration page for {setup.template.name} to {out}")
         return 0
     if args.since:
-        try:
-            since = dt.date.fromisoformat(args.since)
-        except ValueError:
-            raise ValidationError("{value} is not a date like 2026-11-01.", value=args.since) from None
+        since = parse_date(args.since)
         items = items_accessioned_since(ctx, since)
         if not items:
             raise ValidationError("No copies were accessioned here since {date}.", date=args.since)

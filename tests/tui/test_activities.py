@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from textual.widgets import DataTable, Digits, Static, TabbedContent
+from textual.widgets import DataTable, Digits, Input, Select, Static, TabbedContent
 
 from countylib import activities as act
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
 from countylib.locations import PlaceDraft, add_location
 from countylib.paths import data_dir
-from models import Bib, DepositLine, Item, Location, Outbox, Patron, Registration
+from models import Bib, DepositLine, Item, Location, Outbox, Patron, Registration, VisitCount
 from screens.activities import ActivitiesScreen
 from screens.activity import ActivityScreen
 from screens.door import DoorScreen
@@ -281,3 +281,95 @@ async def test_adding_an_activity_type(db_path, branch):
         await pilot.pause()
         assert isinstance(app.screen, ActivitiesScreen)
     assert ("亲子阅读", "亲子阅读") in act.activity_types()
+
+
+async def open_tab(pilot, tab: str) -> None:
+    await open_area(pilot)
+    pilot.app.screen.query_one("#events-tabs", TabbedContent).active = tab
+    await pilot.pause()
+
+
+async def save_count(pilot, hour: str, count: str) -> None:
+    await type_into(pilot, "#visit-hour", hour)
+    await type_into(pilot, "#visit-count", count)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_a_day_counted_by_the_hour_is_cleared_and_counted_as_a_total(db_path, library):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, "visits")
+        await save_count(pilot, "10", "100")
+        await save_count(pilot, "", "50")
+        assert "already has counts per hour" in message(pilot, "#visit-message")
+        await save_count(pilot, "", "-5")
+        assert message(pilot, "#visit-message") == "-5 is less than 0; write 0 or more."
+
+        await pilot.click("#visit-clear")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "10:00 100" in screen_text(pilot)
+        await pilot.click("#no")  # thought better of it: nothing changes
+        await pilot.pause()
+        assert VisitCount.select().count() == 1
+        await pilot.click("#visit-clear")
+        await pilot.pause()
+        await pilot.click("#yes")
+        await pilot.pause()
+        assert "count the day again" in message(pilot, "#visit-message")
+        await save_count(pilot, "", "50")
+        assert "Saved: 50 visitors" in message(pilot, "#visit-message")
+    assert [(v.hour, v.count) for v in VisitCount.select()] == [(None, 50)]
+    types = [e.type for e in Outbox.select().where(Outbox.type.startswith("visit.")).order_by(Outbox.seq)]
+    assert types == ["visit.counted", "visit.cleared", "visit.counted"]
+
+
+async def test_a_wrong_date_says_what_is_wrong_with_it(db_path, library):
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, "visits")
+        await type_into(pilot, "#visit-day", "2026-02-30")
+        await save_count(pilot, "", "5")
+        assert message(pilot, "#visit-message") == "There is no 2026-02-30: that month has 28 days."
+
+
+async def test_the_gate_file_dialog_guesses_the_columns_by_their_names(db_path, library, tmp_path):
+    gate = tmp_path / "gate.csv"
+    gate.write_text("日期,时间,进馆人数\n2026-11-20,09:00,35\n", encoding="utf-8")
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, "visits")
+        await type_into(pilot, "#gate-path", str(gate))
+        await pilot.click("#gate-columns")
+        await pilot.pause()
+        chosen = {name: app.screen.query_one(f"#col-{name}", Select).value for name in ("date", "count", "hour", "place")}
+    assert chosen == {"date": "日期", "count": "进馆人数", "hour": "时间", "place": "-"}
+
+
+async def test_a_van_stop_chooses_its_route_and_long_names_keep_the_columns(db_path, library):
+    add_location(library, PlaceDraft(code="VAN1", name="流动图书车", kind="van", route="东线"))
+    Location.create(branch=library.branch, code="RP-LONG", name="阅" * 120, kind="reading_point", host_organisation="村委会")
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, "places")
+        table = app.screen.query_one("#place-table", DataTable)
+        long_row = next(r for r in (list(map(str, table.get_row_at(i))) for i in range(table.row_count)) if r[0] == "RP-LONG")
+        assert long_row[1].endswith("…") and len(long_row[1]) <= 16 and long_row[3] == "村委会"
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= SIZE[0]
+
+        await pilot.click("#place-new-stop")
+        await pilot.pause()
+        assert "e.g. VS-DONGCUN" in str(app.screen.query_one("#p-code", Input).placeholder)
+        route = app.screen.query_one("#p-route-choice", Select)
+        assert route.value == "东线"
+        await type_into(pilot, "#p-code", "VS-XZ")
+        await type_into(pilot, "#p-name", "新" * 31)
+        await type_into(pilot, "#p-time", "09:30")
+        await pilot.click("#p-save")
+        await pilot.pause()
+        assert "keep it to 30 at most" in message(pilot, "#place-error")
+        await type_into(pilot, "#p-name", "新镇小学")
+        await pilot.click("#p-save")
+        await pilot.pause()
+    assert Location.get(Location.code == "VS-XZ").route == "东线"

@@ -99,7 +99,7 @@ async def test_a_mistyped_date_says_so_and_keeps_the_tables(library, db_path):
         await type_into(pilot, "#report-from", "2026-13-01")
         await pilot.press("enter")
         await settle(pilot)
-        assert "'2026-13-01' is not a date like 2026-11-21." in text(pilot, "#report-message")
+        assert "There is no 2026-13-01: a month is 1 to 12." in text(pilot, "#report-message")
         assert pilot.app.screen.query_one("#report-preset", Select).value == "custom"
         assert overview(pilot)["Books lent"] == "1"
         await type_into(pilot, "#report-from", "2026-03-01")

@@ -164,7 +164,7 @@ async def test_close_a_run_of_days_and_due_dates_skip_it(library, db_path):
         await type_into(pilot, "#c-first", "2026-12-41")
         await type_into(pilot, "#c-reason", "盘点")
         await press(pilot, "enter")
-        assert "2026-12-41 is not a date like 2026-11-21." in text(app, ".dialog-error")
+        assert "There is no 2026-12-41: that month has 31 days." in text(app, ".dialog-error")
         await type_into(pilot, "#c-first", "2026-12-21")
         await type_into(pilot, "#c-last", "2026-12-22")
         await type_into(pilot, "#c-reason", "盘点")
@@ -172,7 +172,7 @@ async def test_close_a_run_of_days_and_due_dates_skip_it(library, db_path):
         assert isinstance(app.screen, ClosedDaysScreen)
         assert "Closed days added: 2" in notes(app)
         table = app.screen.query_one("#closed-table", DataTable)
-        assert [str(c) for c in table.get_row_at(0)] == ["21 Dec 2026", "Monday", "This branch (HX01)", "盘点"]
+        assert [str(c) for c in table.get_row_at(0)] == ["21 Dec 2026", "Mon", "This branch (HX01)", "盘点"]
         assert table.row_count == 2
 
         # 2026-11-21 + 30 days is 21 December: closed, and so is the 22nd.
@@ -204,7 +204,7 @@ async def test_weekly_closing_days_from_the_closed_days_screen(library, db_path)
         )
         await type_into(pilot, "#setting-value", "0")
         await press(pilot, "enter")
-        assert text(app, "#weekly") == "Closed every week: Monday"
+        assert text(app, "#weekly") == "Closed every week: Mon"
     # Monday 2026-11-23 is closed now: a loan due then is due on Tuesday.
     assert due_date(library.branch.id, dt.date(2026, 11, 23), 0) == dt.date(2026, 11, 24)
 
@@ -319,3 +319,38 @@ async def test_the_admin_screens_in_chinese(library, db_path):
         await press(pilot, "escape")
         await press(pilot, "ctrl+u")
         assert isinstance(app.screen, StaffScreen)
+
+
+async def test_settings_read_as_the_words_chosen_and_a_weak_account_is_refused(library, db_path):
+    from screens.setting_edit import SettingEditScreen
+
+    app = _app(db_path, "zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        table = app.screen.query_one("#settings-table", DataTable)
+        values = {key: str(table.get_row(key)[1]) for key in ("language", "fines_enabled", "circulation_rule_branch")}
+        assert values == {"language": "简体中文", "fines_enabled": "否", "circulation_rule_branch": "借阅台所在馆"}
+        assert "0：不锁屏" in str(table.get_row("idle_lock_minutes")[0])
+
+        table.focus()
+        table.move_cursor(row=table.get_row_index("fines_enabled"))
+        await press(pilot, "enter")
+        assert isinstance(app.screen, SettingEditScreen)
+        app.screen.query_one("#setting-choice", Select).value = True  # chosen from 是 / 否
+        await pilot.click("#setting-save")
+        await pilot.pause()
+        assert str(table.get_row("fines_enabled")[1]) == "是"
+
+        await press(pilot, "ctrl+u")
+        await press(pilot, "ctrl+n")
+        await type_into(pilot, "#s-username", "王 老师")
+        await type_into(pilot, "#s-password", "123456")
+        await type_into(pilot, "#s-password2", "123456")
+        await press(pilot, "enter")
+        assert text(app, ".dialog-error") == "用户名不能有空格，例如可写成 王老师。"
+        await type_into(pilot, "#s-username", "wang")
+        await type_into(pilot, "#s-password", "12345678")
+        await type_into(pilot, "#s-password2", "12345678")
+        await press(pilot, "enter")
+        assert text(app, ".dialog-error") == "纯数字密码很容易被猜到，请加入字母。"
+    assert not Staff.select().where(Staff.username.in_(["王 老师", "wang"])).exists()
