@@ -8,6 +8,7 @@ back down to every branch the conflict concerns.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from countylib.context import ServiceContext, service
@@ -42,6 +43,16 @@ ACTION_TITLES = {
     "cancel_hold": N_("Cancel the duplicate hold"),
 }
 
+# What each action does, in a line of help on the Sync screen.
+ACTION_HELP = {
+    "accept": N_("what was recorded stands as the central library applied it; the conflict is closed at every "
+                 "branch it concerns"),
+    "check_shelf": N_("the copy is marked for a shelf check, so staff look whether it is really there"),
+    "merge": N_("the second reader's loans and holds move to the first, and the second record is closed"),
+    "keep_both": N_("they are two different people; both records stay"),
+    "cancel_hold": N_("the hold that was filled twice is cancelled"),
+}
+
 
 @dataclass(frozen=True)
 class ConflictLine:
@@ -49,6 +60,7 @@ class ConflictLine:
     code: str
     status: str
     detected_at: object
+    happened_at: object  # when the transaction behind it happened (its first side), else detected_at
     branches: tuple[str, ...]
     barcode: str
     card_number: str
@@ -66,21 +78,38 @@ def conflict_lines(*, include_resolved: bool = False, limit: int = 500) -> list[
         data = row.data or {}
         item = data.get("item") or {}
         patron = data.get("patron") or {}
+        sides = tuple(data.get("sides") or ())
+        # An unknown barcode or card has no copy or reader record: the sides name them.
+        barcode = item.get("barcode") or next((s["barcode"] for s in sides if s.get("barcode")), "")
+        card = patron.get("card_number") or next((s["card_number"] for s in sides if s.get("card_number")), "")
+        times = [_utc(s.get("at")) for s in sides]
         lines.append(
             ConflictLine(
                 id=row.id,
                 code=row.code,
                 status=row.status,
                 detected_at=row.detected_at,
+                happened_at=min((t for t in times if t is not None), default=row.detected_at),
                 branches=tuple(data.get("branches") or ()),
-                barcode=item.get("barcode") or "",
-                card_number=patron.get("card_number") or "",
+                barcode=barcode,
+                card_number=card,
                 note=data.get("note") or "",
-                sides=tuple(data.get("sides") or ()),
+                sides=sides,
                 actions=tuple(data.get("actions") or ("accept",)),
             )
         )
     return lines
+
+
+def _utc(text) -> dt.datetime | None:
+    """A side's ISO time as the naive UTC the database keeps, or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)  # 3.11 reads the trailing Z
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 @service(LIBRARIAN)

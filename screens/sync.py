@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from countylib.conflicts import ACTION_TITLES, CODE_TITLES, ConflictLine, conflict_lines, resolve_conflict
+from countylib.conflicts import ACTION_HELP, ACTION_TITLES, CODE_TITLES, ConflictLine, conflict_lines, resolve_conflict
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.paths import data_dir
@@ -27,7 +27,7 @@ from screens.sync_worker import BackgroundSync
 from screens.widgets.footer import Footer
 from sync.client import SyncClient, describe_offset, recent_runs
 from sync.codec import parse_utc
-from sync.outbox import pending_count, pending_events, sync_state
+from sync.outbox import is_enrolled, pending_count, pending_events, sync_state
 
 SIDE_FACTS = (
     ("branch", N_("branch")),
@@ -123,11 +123,12 @@ class SyncScreen(AreaScreen):
             with TabbedContent(id="sync-tabs"):
                 with TabPane(_("Conflicts"), id="tab-conflicts"):
                     table = DataTable(id="conflicts", cursor_type="row")
-                    table.add_columns(_("Found"), _("What"), _("Copy"), _("Reader"), _("Branches"))
+                    table.add_columns(_("Happened"), _("What"), _("Copy"), _("Reader"), _("Branches"))
                     yield table
                     with VerticalScroll(id="conflict-detail"):
                         yield Static(_("Choose a conflict to see both sides."), id="conflict-sides")
                         yield Horizontal(id="conflict-actions")
+                        yield Static("", id="conflict-help", classes="hint")
                 with TabPane(_("Waiting to send"), id="tab-queue"):
                     queue = DataTable(id="queue", cursor_type="row")
                     queue.add_columns(_("No."), _("Recorded"), _("Change"))
@@ -196,7 +197,7 @@ class SyncScreen(AreaScreen):
         table.clear()
         table.add_rows(
             [
-                (_when(self.ctx, line.detected_at), _(CODE_TITLES.get(line.code, line.code)), line.barcode,
+                (_when(self.ctx, line.happened_at), _(CODE_TITLES.get(line.code, line.code)), line.barcode,
                  line.card_number, ", ".join(line.branches))
                 for line in self.lines
             ]
@@ -225,8 +226,19 @@ class SyncScreen(AreaScreen):
         sides = self.query_one("#conflict-sides", Static)
         actions = self.query_one("#conflict-actions", Horizontal)
         actions.remove_children()
+        help_line = self.query_one("#conflict-help", Static)
+        help_line.update("")
         if line is None:
-            sides.update(_("No open conflicts. Everything recorded here agrees with the county."))
+            state = sync_state()
+            if state is None or not state.hub_url:
+                sides.update(_("No conflicts: this computer has not been connected to the central library yet, "
+                               "so nothing has been compared with the county."))
+            elif state.last_sync_at is None:
+                sides.update(_("No conflicts so far: this computer has not finished a sync with the central "
+                               "library yet."))
+            else:
+                sides.update(_("No open conflicts after the last sync ({when}).").format(
+                    when=_when(self.ctx, state.last_sync_at)))
             return
         parts = [_(CODE_TITLES.get(line.code, line.code))]
         for number, side in enumerate(line.sides, start=1):
@@ -244,6 +256,10 @@ class SyncScreen(AreaScreen):
             Button(_(ACTION_TITLES.get(action, action)), name=action, classes="resolve")
             for action in line.actions
         )
+        help_line.update("\n".join(
+            _("{action}: {meaning}").format(action=_(ACTION_TITLES[action]), meaning=_(ACTION_HELP[action]))
+            for action in line.actions if action in ACTION_HELP and action in ACTION_TITLES
+        ))
 
     @on(DataTable.RowHighlighted, "#conflicts")
     def conflict_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -273,6 +289,14 @@ class SyncScreen(AreaScreen):
         self.app.push_screen(ResolveScreen(line, action), done)
 
     def action_sync_now(self) -> None:
+        if not is_enrolled():
+            # Nothing to sync with yet: say so, and show where to connect.
+            self.notify(_("This computer is not connected to the central library yet. Enrol it first: type the hub "
+                          "address and the one-time code from the hub administrator on the Enrolment tab."),
+                        severity="warning", timeout=15)
+            self.query_one("#sync-tabs", TabbedContent).active = "tab-enrol"
+            self.refresh_status_line()
+            return
         worker = self.background()
         if worker is None:
             worker = BackgroundSync(self.app)  # not running on a timer: this screen asked once

@@ -9,6 +9,7 @@ notices the connection coming back. Nothing here ever blocks or interrupts the d
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -158,16 +159,29 @@ class BackgroundSync:
             return _("Sync: not connected to a hub · {n} waiting").format(n=waiting)
         if status.running:
             return _("Sync: syncing… · {n} waiting").format(n=waiting)
+        when = self._local_time(status.last_success)
         if status.online is False:
-            return _("Sync: offline · {n} waiting · {error}").format(n=waiting, error=status.last_error[:60])
-        when = time.strftime("%H:%M", time.localtime(status.last_success)) if status.last_success else "—"
-        text = _("Sync: online · {n} waiting · last {time}").format(n=waiting, time=when)
+            # The reason is on the Sync screen: a long one here would wrap out of the one-line bar.
+            if when:
+                return _("Sync: offline · {n} waiting · last {time}").format(n=waiting, time=when)
+            return _("Sync: offline · {n} waiting").format(n=waiting)
+        text = _("Sync: online · {n} waiting · last {time}").format(n=waiting, time=when or "—")
         summary = status.last_summary
         if summary is not None and abs(summary.clock_offset_ms) > 5 * 60 * 1000:
             from sync.client import describe_offset  # loaded already: a sync has run
 
             text += " · " + describe_offset(summary.clock_offset_ms)
         return text
+
+    def _local_time(self, stamp: float | None) -> str:
+        """HH:MM on the library's clock (its time zone setting), not the process's zone."""
+        if not stamp:
+            return ""
+        moment = dt.datetime.fromtimestamp(stamp, dt.UTC)
+        clock = getattr(self.app, "clock", None)
+        if clock is not None:
+            moment = clock.to_local(moment.replace(tzinfo=None))
+        return f"{moment:%H:%M}"
 
 
 def start_background_sync(app: App, *, interval_minutes: float | None = None) -> BackgroundSync:

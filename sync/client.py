@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from peewee import fn
 
 from countylib.clock import Clock
 from countylib.errors import CountyLibError
@@ -134,6 +136,29 @@ def describe_offset(offset_ms: int) -> str:
     if ahead:
         return _("This computer's clock is {amount} ahead of the central library's.").format(amount=amount)
     return _("This computer's clock is {amount} behind the central library's.").format(amount=amount)
+
+
+_UNREACHABLE = N_("The central library cannot be reached right now ({detail}). Work goes on; sync will try again.")
+
+
+def _wrong_branch(hub_message: str, ours: str) -> SyncError:
+    """The hub's refusal (English, for its log) in the staff's words, naming both branches."""
+    found = re.search(r"for branch (\S+?), not", hub_message)
+    if found:
+        return SyncError(
+            N_("That enrolment code is for branch {code_branch}, but this computer belongs to branch {branch}. "
+               "Ask the hub administrator for a code for {branch}."),
+            code_branch=found.group(1), branch=ours,
+        )
+    found = re.search(r"belongs to branch (\S+)", hub_message)
+    if found:
+        return SyncError(
+            N_("The central library has this computer registered for branch {code_branch}, not {branch}. "
+               "Ask the hub administrator."),
+            code_branch=found.group(1), branch=ours,
+        )
+    return SyncError(N_("That enrolment code is for another branch. Ask the hub administrator for a code for {branch}."),
+                     branch=ours)
 
 
 # -- the token file -----------------------------------------------------------------------
@@ -256,10 +281,7 @@ class SyncClient:
             if attempt + 1 < self.attempts:
                 cap = self.backoff * (2**attempt)
                 self.sleep(delay if delay is not None else random.uniform(0, cap))
-        raise HubUnreachable(
-            N_("The central library cannot be reached right now ({detail}). Work goes on; sync will try again."),
-            detail=last_error,
-        )
+        raise HubUnreachable(_UNREACHABLE, detail=last_error)
 
     def _observe_clock(self, response: requests.Response, t0: int, t1: int, rtt: float) -> None:
         try:
@@ -328,24 +350,36 @@ class SyncClient:
 
         branch = local_branch()
         state = _state()
-        response = self._request(
-            "POST",
-            hub_url + "/v1/enrol",
-            json={"code": code.strip(), "device_id": state.device_id, "branch": branch.code,
-                  "name": f"{branch.code} {socket.gethostname()}"[:200]},
-        )
+        try:
+            response = self._request(
+                "POST",
+                hub_url + "/v1/enrol",
+                json={"code": code.strip(), "device_id": state.device_id, "branch": branch.code,
+                      "name": f"{branch.code} {socket.gethostname()}"[:200]},
+            )
+        except HubUnreachable as exc:
+            if exc.msgid != _UNREACHABLE:
+                raise  # the certificate: its own words say what to do
+            # Nobody retries an enrolment by itself: say what to check and that it is up to staff.
+            raise HubUnreachable(
+                N_("The central library could not be reached at {url}. Check the hub address and this computer's "
+                   "network connection, then press Enrol again."),
+                url=hub_url,
+            ) from exc
         if response.status_code != 200:
             body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
             messages = {
                 "bad_code": N_("That enrolment code is not known to the central library. Check it and type it again."),
                 "code_used": N_("That enrolment code has already been used. Ask the hub administrator for a new one."),
                 "code_expired": N_("That enrolment code has expired. Ask the hub administrator for a new one."),
-                "wrong_branch": N_("That enrolment code is for another branch: {detail}"),
                 "device_revoked": N_("This computer was revoked by the central library and cannot enrol again."),
             }
-            msgid = messages.get(body.get("error", ""))
+            error = body.get("error", "")
+            if error == "wrong_branch":
+                raise _wrong_branch(body.get("message", ""), branch.code)
+            msgid = messages.get(error)
             if msgid:
-                raise SyncError(msgid, detail=body.get("message", ""))
+                raise SyncError(msgid)
             raise self._refusal(response)
         answer = response.json()
         save_token(answer["device_id"], hub_url, answer["token"])
@@ -375,6 +409,7 @@ class SyncClient:
             self._adopt_old_epochs()
             self._resend_what_the_hub_lacks(info)
             summary.published = self._publish_existing_data()
+            summary.published += self._publish_what_the_hub_missed()
             self._push_all(token, summary)
             self._bootstrap(token, summary)
             self._pull_all(token, summary)
@@ -640,7 +675,13 @@ class SyncClient:
     # -- a branch that had data before it met the hub --------------------------------------
 
     def _publish_existing_data(self) -> int:
-        """At the first sync, send what this database already holds as ``*.published`` events."""
+        """At the first sync, send what this database already holds as ``*.published`` events.
+
+        They go *before* the events queued while this computer was not yet enrolled (those
+        name the rows: a book taken back, lent and returned before enrolment), so the hub
+        knows every copy and reader before it meets a loan of them. Their clock reading is
+        the first queued event's, so the hub's per-device time floor leaves the queued
+        events at their own times."""
         replica = _replica()
         if replica.published_at is not None:
             return 0
@@ -648,10 +689,46 @@ class SyncClient:
 
         branch = local_branch()
         with db.atomic("IMMEDIATE"):
-            known = _mentioned_in_outbox()
-            events = [(kind, payload) for kind, key, payload in _published_events(branch) if key not in known]
-            _append_events(events, branch.code, self.clock.now())
+            made, named = _outbox_keys()
+            events = [(kind, payload) for kind, key, payload in _published_events(branch, named) if key not in made]
+            _append_events(events, branch.code, self.clock.now(), first=True)
             ReplicaState.update(published_at=self.clock.utcnow()).where(ReplicaState.id == 1).execute()
+        return len(events)
+
+    def _publish_what_the_hub_missed(self) -> int:
+        """Copies and readers the hub flagged as unknown (ITEM_NOT_FOUND, CARD_NOT_FOUND) that
+        this computer holds are published again, once per conflict: the hub then applies the
+        events that named them and closes those conflicts."""
+        if _replica().published_at is None:
+            return 0
+        waiting = list(Conflict.select().where(
+            (Conflict.status == "open") & Conflict.code.in_(("ITEM_NOT_FOUND", "CARD_NOT_FOUND"))
+        ))
+        if not waiting:
+            return 0
+        from countylib.library import local_branch
+
+        branch = local_branch()
+        with db.atomic("IMMEDIATE"):
+            done = _repairs_sent()
+            events: list[tuple[str, dict[str, Any]]] = []
+            for conflict in waiting:
+                if conflict.id in done:
+                    continue
+                barcodes = {s.get("barcode") for s in conflict.data.get("sides") or [] if s.get("barcode")}
+                cards = {s.get("card_number") for s in conflict.data.get("sides") or [] if s.get("card_number")}
+                found: list[tuple[str, dict[str, Any]]] = []
+                if conflict.code == "ITEM_NOT_FOUND" and barcodes:
+                    codes = {loc.id: loc.code for loc in Location.select(Location.id, Location.code)}
+                    found = [("item.published", _item_payload(item, codes))
+                             for item in Item.select().where(Item.barcode.in_(barcodes))]
+                elif conflict.code == "CARD_NOT_FOUND" and cards:
+                    homes = {b.id: b.code for b in Branch.select(Branch.id, Branch.code)}
+                    found = [("patron.published", _patron_payload(patron, homes))
+                             for patron in Patron.select().where(Patron.card_number.in_(cards))]
+                for kind, payload in found:
+                    events.append((kind, {**payload, "repairs": conflict.id}))
+            _append_events(events, branch.code, self.clock.now())
         return len(events)
 
     # -- revoked devices ------------------------------------------------------------------
@@ -679,14 +756,33 @@ class SyncClient:
         return len(events)
 
 
-def _append_events(payloads: list[tuple[str, dict[str, Any]]], branch: str, now: dt.datetime) -> None:
-    """Many outbox events in one go (publishing thousands of rows), same envelope as record_event."""
+def _append_events(
+    payloads: list[tuple[str, dict[str, Any]]], branch: str, now: dt.datetime, *, first: bool = False
+) -> None:
+    """Many outbox events in one go (publishing thousands of rows), same envelope as record_event.
+
+    ``first``: they take the places of the unsent events, which move up behind them, and
+    carry the first unsent event's clock reading (never a later one than ``now``)."""
     if not payloads:
         return
     state = _state()
     clock = HybridClock(state.hlc)
     wall = int(now.timestamp() * 1000)
     created = now.astimezone(dt.UTC).replace(tzinfo=None)
+    start_seq = state.next_seq
+    if first:
+        unsent = Outbox.select(fn.MIN(Outbox.seq), fn.MIN(Outbox.created_at)).where(
+            (Outbox.epoch == state.epoch) & Outbox.acked_at.is_null()
+        )
+        lowest, earliest = unsent.tuples().get()
+        if lowest is not None:
+            start_seq = lowest
+            # Two steps: SQLite checks the unique (epoch, seq) row by row.
+            moving = (Outbox.epoch == state.epoch) & Outbox.acked_at.is_null()
+            Outbox.update(seq=Outbox.seq * -1).where(moving).execute()
+            Outbox.update(seq=len(payloads) - Outbox.seq).where((Outbox.epoch == state.epoch) & (Outbox.seq < 0)).execute()
+            earliest = Outbox.created_at.python_value(earliest)
+            created = min(created, earliest)
     rows = []
     for offset, (event_type, payload) in enumerate(payloads):
         rows.append(
@@ -694,7 +790,7 @@ def _append_events(payloads: list[tuple[str, dict[str, Any]]], branch: str, now:
                 "id": new_id(),
                 "device_id": state.device_id,
                 "epoch": state.epoch,
-                "seq": state.next_seq + offset,
+                "seq": start_seq + offset,
                 "hlc": clock.tick(wall),
                 "branch": branch,
                 "type": event_type,
@@ -708,32 +804,94 @@ def _append_events(payloads: list[tuple[str, dict[str, Any]]], branch: str, now:
     SyncState.update(next_seq=state.next_seq + len(rows), hlc=clock.last).where(SyncState.id == 1).execute()
 
 
-def _mentioned_in_outbox() -> set[str]:
-    """Ids and codes the outbox already told the hub about (they need no publishing)."""
-    found: set[str] = set()
+# Events that carry a whole row: the hub learns the row from them (the key each makes).
+_MAKING_EVENTS = {
+    "branch.initialized": ("branch", "id"),
+    "location.added": ("location", "code"),
+    "bib.upserted": ("bib", "id"),
+    "item.accessioned": ("item", "id"),
+    "patron.registered": ("patron", "id"),
+}
+_MAKING_KEYS = {"loan.checked_out": "loan_id", "hold.placed": "hold_id"}
+
+
+def _outbox_keys() -> tuple[set[str], set[str]]:
+    """Keys of rows the outbox's events make (they need no publishing), and every id, card
+    number and code its events name (their rows must reach the hub first).
+
+    Naming is not making: a loan event names its copy and reader, but only an
+    ``item.accessioned`` or a ``patron.registered`` tells the hub what they are."""
+    made: set[str] = set()
+    named: set[str] = set()
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
-                if isinstance(inner, str) and (key == "id" or key.endswith("_id") or key == "code"):
-                    found.add(inner)
+                if isinstance(inner, str) and (key in ("id", "code", "card_number", "old_card_number")
+                                               or key.endswith("_id")):
+                    named.add(inner)
                 elif isinstance(inner, (dict, list)):
                     walk(inner)
         elif isinstance(value, list):
             for inner in value:
                 walk(inner)
 
-    for (payload,) in Outbox.select(Outbox.payload).tuples().iterator():
+    for event_type, payload in Outbox.select(Outbox.type, Outbox.payload).tuples().iterator():
         walk(payload)
-    return found
+        if event_type in _MAKING_EVENTS:
+            kind, key = _MAKING_EVENTS[event_type]
+            value = (payload.get(kind) or {}).get(key)
+        else:
+            value = payload.get(_MAKING_KEYS.get(event_type, ""))
+        if isinstance(value, str):
+            made.add(value)
+        if event_type == "branch.initialized":  # the branch's own building comes with it
+            made.add((payload.get("branch") or {}).get("code") or "")
+    return made, named
+
+
+def _repairs_sent() -> set[str]:
+    """Conflicts this computer already answered by publishing a row again."""
+    query = Outbox.select(Outbox.payload).where(Outbox.type.in_(("item.published", "patron.published")))
+    return {payload["repairs"] for (payload,) in query.tuples().iterator() if payload.get("repairs")}
 
 
 def _iso_date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _published_events(branch: Branch):
-    """The branch's own rows as events: places, catalogue, copies, readers, open loans, holds."""
+def _rows_with(query, column, values: set[str]):
+    """The rows of ``query`` whose ``column`` is one of ``values``, a few hundred per statement."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 500):
+        yield from query.where(column.in_(ordered[start : start + 500]))
+
+
+def _item_payload(item: Item, codes: dict[str, str]) -> dict[str, Any]:
+    return {"item": {
+        "id": item.id, "barcode": item.barcode, "bib_id": item.bib_id,
+        "home_location": codes.get(item.home_location_id), "current_location": codes.get(item.current_location_id),
+        "status": item.status, "item_type": item.item_type, "call_number": item.call_number,
+        "price_cents": item.price_cents, "source": item.source}}
+
+
+def _patron_payload(patron: Patron, branch_codes: dict[str, str]) -> dict[str, Any]:
+    home = branch_codes.get(patron.home_branch_id)
+    return {"patron": {
+        "id": patron.id, "card_number": patron.card_number, "name": patron.name, "gender": patron.gender,
+        "id_type": patron.id_type, "id_number_hash": patron.id_number_hash,
+        "id_number_masked": patron.id_number_masked, "birth_date": _iso_date(patron.birth_date),
+        "phone": patron.phone, "category": patron.category, "home_branch": home, "status": patron.status,
+        "expiry_date": _iso_date(patron.expiry_date), "registered_at": iso_utc(patron.registered_at),
+        "guardian_id": patron.guardian_id}}
+
+
+def _published_events(branch: Branch, named: set[str] = frozenset()):
+    """The branch's own rows as events: places, catalogue, copies, readers, open loans, holds.
+
+    Readers of other branches go too when this branch's loans, holds or queued events name
+    them (通借通还: a reader of 城关分馆 borrowing here), and so do loans the queued events
+    name (a loan from before enrolment, returned before enrolment)."""
     locations = list(Location.select().where(Location.branch == branch))
     codes = {loc.id: loc.code for loc in Location.select(Location.id, Location.code)}
     yield "branch.published", branch.id, {"branch": {"id": branch.id, "code": branch.code, "name": branch.name,
@@ -750,31 +908,34 @@ def _published_events(branch: Branch):
             "publisher": bib.publisher, "year": bib.year, "isbn": bib.isbn, "clc_class": bib.clc_class,
             "call_number": bib.call_number, "price_cents": bib.price_cents}}
     for item in Item.select().where(Item.home_location.in_(local_ids)).iterator():
-        yield "item.published", item.id, {"item": {
-            "id": item.id, "barcode": item.barcode, "bib_id": item.bib_id,
-            "home_location": codes.get(item.home_location_id), "current_location": codes.get(item.current_location_id),
-            "status": item.status, "item_type": item.item_type, "call_number": item.call_number,
-            "price_cents": item.price_cents, "source": item.source}}
+        yield "item.published", item.id, _item_payload(item, codes)
+    open_loans = list(
+        Loan.select().join(Item).where(Loan.checked_in_at.is_null() & Item.home_location.in_(local_ids))
+    )
+    holds = list(Hold.select().where(Hold.status.in_(("waiting", "ready")) & Hold.pickup_location.in_(local_ids)))
+    named_loans = [
+        loan for loan in _rows_with(Loan.select().join(Item), Loan.id, named)
+        if loan.checked_in_at is not None and loan.item.home_location_id in local_ids
+    ]
+    wanted = {loan.patron_id for loan in open_loans + named_loans if loan.patron_id}
+    wanted |= {hold.patron_id for hold in holds if hold.patron_id}
     cards = {}
-    for patron in Patron.select().where(Patron.home_branch == branch).iterator():
+    homes = {b.id: b.code for b in Branch.select(Branch.id, Branch.code)}
+    others = {p.id: p for p in _rows_with(Patron.select(), Patron.id, wanted | named)}
+    others.update({p.id: p for p in _rows_with(Patron.select(), Patron.card_number, named)})
+    readers = [*Patron.select().where(Patron.home_branch == branch).iterator(),
+               *(p for p in others.values() if p.home_branch_id != branch.id)]
+    for patron in readers:
         cards[patron.id] = patron.card_number
-        yield "patron.published", patron.id, {"patron": {
-            "id": patron.id, "card_number": patron.card_number, "name": patron.name, "gender": patron.gender,
-            "id_type": patron.id_type, "id_number_hash": patron.id_number_hash,
-            "id_number_masked": patron.id_number_masked, "birth_date": _iso_date(patron.birth_date),
-            "phone": patron.phone, "category": patron.category, "home_branch": branch.code, "status": patron.status,
-            "expiry_date": _iso_date(patron.expiry_date), "registered_at": iso_utc(patron.registered_at),
-            "guardian_id": patron.guardian_id}}
-    open_loans = Loan.select().join(Item).where(Loan.checked_in_at.is_null() & Item.home_location.in_(local_ids))
-    for loan in open_loans.iterator():
-        card = cards.get(loan.patron_id) or (
-            Patron.select(Patron.card_number).where(Patron.id == loan.patron_id).scalar() if loan.patron_id else None
-        )
+        yield "patron.published", patron.id, _patron_payload(patron, homes)
+    for loan in open_loans + named_loans:
+        # A loan closed before enrolment goes as it began: the queued check-in closes it.
         yield "loan.published", loan.id, {
             "loan_id": loan.id, "item_id": loan.item_id, "barcode": loan.item.barcode, "patron_id": loan.patron_id,
-            "card_number": card, "location": codes.get(loan.location_id), "checked_out_at": iso_utc(loan.checked_out_at),
-            "due_date": loan.due_date.isoformat(), "renewals": loan.renewals, "patron_category": loan.patron_category}
-    for hold in Hold.select().where(Hold.status.in_(("waiting", "ready")) & Hold.pickup_location.in_(local_ids)):
+            "card_number": cards.get(loan.patron_id), "location": codes.get(loan.location_id),
+            "checked_out_at": iso_utc(loan.checked_out_at), "due_date": loan.due_date.isoformat(),
+            "renewals": loan.renewals, "patron_category": loan.patron_category}
+    for hold in holds:
         yield "hold.published", hold.id, {
             "hold_id": hold.id, "bib_id": hold.bib_id, "patron_id": hold.patron_id,
             "card_number": cards.get(hold.patron_id), "pickup_location": codes.get(hold.pickup_location_id),

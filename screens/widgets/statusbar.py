@@ -37,7 +37,7 @@ class StatusBar(Horizontal):
     }
     StatusBar #status-place { width: auto; text-style: bold; }
     StatusBar #status-user { width: auto; padding-left: 2; }
-    StatusBar #status-sync { width: 1fr; padding-left: 2; }
+    StatusBar #status-sync { width: 1fr; padding-left: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusBar #status-warning { width: auto; color: $warning; text-style: bold; padding-right: 2; }
     StatusBar #status-clock { width: auto; }
     """

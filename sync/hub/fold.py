@@ -31,6 +31,7 @@ from sync.hub.storage import (
     BibRow,
     BranchRow,
     ConflictRow,
+    Event,
     HoldRow,
     ItemRow,
     LoanRow,
@@ -125,6 +126,8 @@ class Fold:
     # needs no query to know which loans it meets.
     _loan_cover: dict[str, dt.datetime | None] = field(default_factory=dict)
     _waiting: dict[str, list[ConflictRow]] = field(default_factory=dict)  # open conflicts by code
+    _unknown_copies: dict[str, list[ConflictRow]] | None = None  # open ITEM_NOT_FOUND by barcode, read once
+    _flagged_here: dict[str, Incoming] = field(default_factory=dict)  # this batch's events with a ticket
 
     # -- the batch ---------------------------------------------------------------------
 
@@ -183,6 +186,7 @@ class Fold:
             self._waiting_bibs = None
             self._any_parked = None
             self._waiting.clear()
+            self._unknown_copies = None
             self.outcome = Outcome()
             self.flag("INVALID_PAYLOAD", incoming, note=f"{type(exc).__name__}: {exc}")
         self.flush()
@@ -330,6 +334,10 @@ class Fold:
             "resolution": None,
         }
         self.touch("conflict", row, branches)
+        self._flagged_here[incoming.event["id"]] = incoming
+        if code == "ITEM_NOT_FOUND" and self._unknown_copies is not None:
+            for barcode in {s.get("barcode") for s in row._state["sides"] if s.get("barcode")}:
+                self._unknown_copies.setdefault(barcode, []).append(row)
         if self._open_codes is not None:
             self._open_codes.add(code)
         if code in self._waiting:
@@ -417,6 +425,7 @@ class Fold:
         self.ensure_location(data.get("home_location"), home)
         self.ensure_location(data.get("current_location"), current)
         row = self.item(data["id"], None)
+        is_new = row is None
         if row is None:
             other = self.item(None, data["barcode"])
             if other is not None and other.id != data["id"]:
@@ -442,8 +451,69 @@ class Fold:
         row.state_at = row.state_at or self.corrected(incoming, None)
         row.state_hlc = max(row.state_hlc or 0, incoming.event["hlc"])
         self.touch("item", row, {home, current})
+        if is_new:
+            self._apply_events_that_missed(row, incoming, data)
 
     on_item_published = on_item_accessioned
+
+    def _apply_events_that_missed(self, row: ItemRow, incoming: Incoming, data: dict[str, Any]) -> None:
+        """A copy new to the county that earlier events named (ITEM_NOT_FOUND): apply them now,
+        in their own order, and close their conflicts. The copy ends in the state this event
+        states when it is the newest news (a branch publishing what it holds now)."""
+        waiting = [c for c in self._unknown_copy_conflicts(row.barcode) if c.status == "open"]
+        if not waiting:
+            return
+        ids = {s["event_id"] for c in waiting for s in self.state(c)["sides"] if s.get("event_id")}
+        events = self._stored_events(ids)
+        saved, latest = self.outcome, None
+        for event in sorted(events.values(), key=lambda e: (e.at, e.event["hlc"], e.device_id, e.event["seq"])):
+            handler = getattr(self, "on_" + event.event["type"].replace(".", "_"), None)
+            if handler is None or event.event["type"] in ("item.accessioned", "item.published"):
+                continue
+            self.outcome = Outcome()
+            try:
+                handler(event)
+            except (InvalidPayload, KeyError, TypeError, ValueError, AttributeError):
+                events.pop(event.event["id"])  # its conflict stays open for staff
+                continue
+            latest = max(latest or event.at, event.at)
+        self.outcome = saved
+        for conflict in waiting:
+            sides = [s.get("event_id") for s in self.state(conflict)["sides"]]
+            if all(e in events for e in sides if e):
+                self.state(conflict).update(status="resolved", resolution={
+                    "action": "automatic", "note": "the copy became known; the event was applied",
+                    "at": iso_utc(self.now)})
+                conflict.status = "resolved"
+                self.touch("conflict", conflict)
+        if latest is not None and self.corrected(incoming, None) >= latest:
+            self._set_item(row, status=data.get("status") or "available", location=data.get("current_location"),
+                           at=self.corrected(incoming, None), branch=incoming.branch, hlc=incoming.event["hlc"])
+
+    def _unknown_copy_conflicts(self, barcode: str) -> list[ConflictRow]:
+        if self._unknown_copies is None:
+            self._unknown_copies = {}
+            if self._open_codes is None:
+                self._open_codes = {
+                    c for (c,) in self.rows.execute("SELECT DISTINCT code FROM hub_conflict WHERE status = 'open'")
+                }
+            if "ITEM_NOT_FOUND" in self._open_codes:
+                for conflict in self.rows.select(ConflictRow, "code = {p} AND status = 'open'", ["ITEM_NOT_FOUND"]):
+                    for code in {s.get("barcode") for s in self.state(conflict)["sides"] if s.get("barcode")}:
+                        self._unknown_copies.setdefault(code, []).append(conflict)
+        return self._unknown_copies.get(barcode, [])
+
+    def _stored_events(self, ids: set[str]) -> dict[str, Incoming]:
+        """Events by id: this batch's from memory, earlier ones from the event log."""
+        found = {i: self._flagged_here[i] for i in ids if i in self._flagged_here}
+        rest = sorted(ids - set(found))
+        if rest:
+            for e in Event.select().where(Event.id.in_(rest)):
+                event = {"id": e.id, "device_id": e.device_id, "epoch": e.epoch, "seq": e.seq, "branch": e.branch,
+                         "type": e.type, "hlc": e.hlc, "created_at": iso_utc(e.created_at),
+                         "payload": json.loads(e.payload)}
+                found[e.id] = Incoming(event, e.device_id, dt.timedelta(0), e.corrected_at)
+        return found
 
     def on_item_status_changed(self, incoming: Incoming) -> None:
         p = incoming.payload
@@ -540,7 +610,7 @@ class Fold:
             self._remember_patron(row)
             self.touch("patron", row)
         self._check_same_person(row, incoming)
-        self._resolve_waiting("CARD_NOT_FOUND", "patron", row.id)
+        self._resolve_waiting("CARD_NOT_FOUND", "patron", row.id, card=card)
 
     on_patron_published = on_patron_registered
 
@@ -1091,7 +1161,7 @@ class Fold:
         self.state(merged).update(status="returned", merged_into=keep.id)
         self.touch("patron", merged)
 
-    def _resolve_waiting(self, code: str, what: str, ident: str) -> None:
+    def _resolve_waiting(self, code: str, what: str, ident: str, card: str = "") -> None:
         """A conflict that only waited for a missing fact closes itself when the fact arrives."""
         if self._open_codes is None:
             self._open_codes = {
@@ -1105,7 +1175,9 @@ class Fold:
             if row.status != "open":
                 continue
             state = self.state(row)
-            hit = (what == "patron" and any(s.get("patron_id") == ident for s in state["sides"])) or (
+            hit = (what == "patron" and any(
+                s.get("patron_id") == ident or (card and s.get("card_number") == card) for s in state["sides"]
+            )) or (
                 what == "event" and any(s.get("event_id") == ident for s in state["sides"])
             )
             if hit:

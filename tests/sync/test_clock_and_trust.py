@@ -288,7 +288,7 @@ def test_enrolment_codes_are_one_time_and_branch_bound(hub, make_branch):
     with b.use():
         with pytest.raises(CountyLibError, match="already been used"):
             SyncClient(clock=b.clock, ca_file="").enroll(hub.url, code)
-        with pytest.raises(CountyLibError, match="another branch"):
+        with pytest.raises(CountyLibError, match="is for branch HXA, but this computer belongs to branch HXB"):
             SyncClient(clock=b.clock, ca_file="").enroll(hub.url, hub.admin.code("HXA"))
         with pytest.raises(CountyLibError, match="expired"):
             SyncClient(clock=b.clock, ca_file="").enroll(hub.url, hub.admin.code("HXB", dt.timedelta(seconds=-1)))
