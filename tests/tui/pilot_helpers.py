@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 
 async def type_into(pilot: Pilot, selector: str, text: str) -> None:
@@ -13,6 +13,16 @@ async def type_into(pilot: Pilot, selector: str, text: str) -> None:
     await pilot.press(*text) if text.isascii() else None
     if not text.isascii():  # Pilot keys are ASCII; an IME delivers the text whole
         field.insert_text_at_cursor(text)
+    await pilot.pause()
+
+
+async def click_button(pilot: Pilot, selector: str) -> None:
+    """Click a button, waiting first for its last press to end: Textual ignores a press within
+    0.2 s of the one before (a double click), so a quick test would lose its second press."""
+    button = pilot.app.screen.query_one(selector, Button)
+    while button.has_class("-active"):
+        await pilot.pause(0.05)
+    await pilot.click(selector)
     await pilot.pause()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from textual.widgets import Button, DataTable, Digits, Input, Select, Static, TabbedContent
+from textual.widgets import DataTable, Digits, Input, Select, Static, TabbedContent
 
 from countylib import activities as act
 from countylib.app import AppConfig, make_app
@@ -19,7 +19,7 @@ from screens.activity import ActivityScreen
 from screens.door import DoorScreen
 from screens.events_common import ConfirmDialog
 from screens.places import DepositReturnScreen, DepositSendScreen
-from tests.tui.pilot_helpers import screen_text, sign_in, type_into
+from tests.tui.pilot_helpers import click_button, screen_text, sign_in, type_into
 
 SIZE = (130, 40)
 
@@ -313,8 +313,7 @@ async def test_a_day_counted_by_the_hour_is_cleared_and_counted_as_a_total(db_pa
         await pilot.click("#no")  # thought better of it: nothing changes
         await pilot.pause()
         assert VisitCount.select().count() == 1
-        await pilot.click("#visit-clear")
-        await pilot.pause()
+        await click_button(pilot, "#visit-clear")
         await pilot.click("#yes")
         await pilot.pause()
         assert "count the day again" in message(pilot, "#visit-message")
@@ -367,15 +366,8 @@ async def test_a_van_stop_chooses_its_route_and_long_names_keep_the_columns(db_p
         await type_into(pilot, "#p-name", "新" * 31)
         await type_into(pilot, "#p-time", "09:30")
 
-        async def save() -> None:
-            button = app.screen.query_one("#p-save", Button)
-            while button.has_class("-active"):  # Textual ignores a press this soon after the last
-                await pilot.pause(0.05)
-            await pilot.click("#p-save")
-            await pilot.pause()
-
-        await save()
+        await click_button(pilot, "#p-save")
         assert "keep it to 30 at most" in message(pilot, "#place-error")
         await type_into(pilot, "#p-name", "新镇小学")
-        await save()
+        await click_button(pilot, "#p-save")
     assert Location.get(Location.code == "VS-XZ").route == "东线"
