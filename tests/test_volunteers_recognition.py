@@ -203,3 +203,19 @@ def test_roster_pdf_is_a4_landscape_with_names_and_open_places(library, places):
         text = pdf_text(out.getvalue())
         for piece in expected:
             assert piece in text, (language, piece)
+
+
+def test_print_roster_from_the_command_line(library, places, db_path, tmp_path, capsys):
+    from countylib.cli import main
+
+    monday = dt.date(2026, 11, 23)
+    shift = create_shift(library, location="HX01", day=monday + dt.timedelta(days=2), starts="09:00", ends="11:00", slots=1)
+    assign_volunteer(library, shift, add_volunteer(library, "张三"))
+    out = tmp_path / "周排班.pdf"
+    argv = ["--lang", "en", "print", "roster", "--db", str(db_path), "--out", str(out)]
+    assert main([*argv, "--week", "2026-11-27"]) == 0
+    assert f"Printed the roster for the week of 2026-11-23 (1 shift) to {out}" in capsys.readouterr().out
+    text = pdf_text(out.read_bytes())
+    assert "Volunteer roster" in text and "张三" in text
+    assert main([*argv, "--week", "27/11/2026"]) == 1
+    assert "27/11/2026" in capsys.readouterr().err

@@ -17,6 +17,7 @@ KINDS = {
     "certificate": "a donation certificate (捐赠证书) printed again",
     "labels": "spine and barcode labels",
     "overdue-notices": "overdue notices (催还单), one patron a page",
+    "roster": "a week's volunteer roster (排班表)",
 }
 
 
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "print",
         parents=[common_options()],
-        help="print cards, labels, overdue notices, certificates as PDF",
+        help="print cards, labels, overdue notices, certificates, rosters as PDF",
         description="Kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items())
         + ". Run 'countylib print KIND --out x.pdf --help' for a kind's options.",
     )
