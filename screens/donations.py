@@ -430,7 +430,8 @@ class DonationsScreen(AreaScreen):
         return _("Donation from {donor}, received {date}: {how}").format(
             donor=self.donation.donor.name,
             date=format_date(self.donation.received_on),
-            how=_(HOW_RECEIVED[self.donation.how_received]),
+            # A value from another version or branch (sync) is shown as it is, not a crash.
+            how=_(HOW_RECEIVED[how]) if (how := self.donation.how_received) in HOW_RECEIVED else how,
         )
 
     def _decision_text(self, view: LineView) -> str:

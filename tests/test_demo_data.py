@@ -233,3 +233,10 @@ def test_the_demo_obeys_the_apps_own_rules_for_shifts_and_registrations(demo):
     for born, starts, low, high in ages:
         day = (dt.datetime.fromisoformat(starts[:19]) + dt.timedelta(hours=8)).date()  # the library's local day
         assert low <= age_on(dt.date.fromisoformat(born), day) <= high
+
+
+def test_donations_arrive_in_ways_the_app_knows(demo):
+    from countylib.donations import HOW_RECEIVED
+
+    ways = {how for (how,) in rows(demo, "SELECT DISTINCT how_received FROM donation")}
+    assert ways and ways <= set(HOW_RECEIVED)  # 'mail' once crashed the intake screen on resuming

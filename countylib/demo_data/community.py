@@ -80,7 +80,7 @@ def write_donations(load: BulkLoad, library: Library, timeline: Timeline, collec
             donors.add((donor_ids[d], name, kind, phone, address, anonymous, "", stamp))
         donation = mint(ms)
         branch = library.other_branch if rng.random() < 0.2 else library.main_branch
-        donations.add((donation, donor_ids[d], branch, timeline.iso(received), rng.choice(("in_person", "in_person", "mail", "drop_box")),
+        donations.add((donation, donor_ids[d], branch, timeline.iso(received), rng.choice(("in_person", "in_person", "post", "drop_box")),
                        rng.choice(words.DONATION_NOTES), library.staff["librarian"]))
         for i, _arrival in gift_group:
             if i >= 0:
