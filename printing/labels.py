@@ -20,11 +20,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from countylib.i18n import N_, _
 from printing.fonts import cjk_font
-from printing.page import barcode
+from printing.page import DIGITS_GAP_MM, barcode
 
 PADDING_MM = 1.5
 MAX_BAR_WIDTH_MM = 0.33
-DIGITS_GAP_MM = 0.8  # between a barcode's digits and the bars above them
 
 
 class LabelLayoutError(ValueError):
@@ -181,7 +180,7 @@ def _draw_barcode(c: Canvas, label: BarcodeLabel, x: float, y: float, w: float, 
     bottom = y + pad + (caption_size + 0.5 * mm if caption else 0)
     # Bars: as wide as fit (quiet zones may run into the padding, which is blank anyway),
     # as tall as the space left under the name, less the digits printed under them.
-    probe = barcode(label.barcode, bar_width_mm=MAX_BAR_WIDTH_MM)
+    probe = barcode(label.barcode, bar_width_mm=MAX_BAR_WIDTH_MM, human_readable=False)
     modules_mm = (probe.width - 2 * probe.lquiet) / mm / MAX_BAR_WIDTH_MM
     bar_width = min(MAX_BAR_WIDTH_MM, (w - 2 * pad) / mm / modules_mm)
     # The digits under the bars are drawn here rather than by reportlab, whose digits touch

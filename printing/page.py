@@ -27,11 +27,33 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+DIGITS_GAP_MM = 0.8  # between a barcode's digits and the bars above them
+DIGITS_PT = 7
+
+
+class _BarsAndDigits(Flowable):
+    """Code128 bars with their digits under them, a clear gap apart, all within its height.
+
+    reportlab's own digits touch the bars (a printer's bleed then joins them) and hang
+    below the flowable, over whatever follows it.
+    """
+
+    def __init__(self, bars: code128.Code128, value: str) -> None:
+        super().__init__()
+        self.bars, self.value = bars, value
+        self.width = bars.width
+        self.height = bars.height + DIGITS_PT + DIGITS_GAP_MM * mm
+
+    def draw(self) -> None:
+        self.bars.drawOn(self.canv, 0, DIGITS_PT + DIGITS_GAP_MM * mm)
+        self.canv.setFont("Helvetica", DIGITS_PT)
+        self.canv.drawCentredString(self.width / 2, 0, self.value)
+
+
 def barcode(value: str, *, bar_height_mm: float = 10, bar_width_mm: float = 0.33, human_readable: bool = True) -> Flowable:
-    """A Code128 barcode flowable (what library card and item scanners read)."""
-    return code128.Code128(
-        value, barHeight=bar_height_mm * mm, barWidth=bar_width_mm * mm, humanReadable=human_readable
-    )
+    """A Code128 barcode flowable (what library card and item scanners read), with its digits."""
+    bars = code128.Code128(value, barHeight=bar_height_mm * mm, barWidth=bar_width_mm * mm, humanReadable=False)
+    return _BarsAndDigits(bars, value) if human_readable else bars
 
 
 @dataclass

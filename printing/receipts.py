@@ -129,7 +129,7 @@ def render_hold_slip(slip: HoldSlip, out: Path | BytesIO, paper: str = "80mm") -
         Paragraph(_("Pick up at: {place}").format(place=_escape(slip.location_name)), st["body"]),
         Spacer(1, 1 * mm),
         barcode(slip.barcode, bar_height_mm=8, bar_width_mm=0.25 if spec.width < 60 * mm else 0.3),
-        Spacer(1, 4 * mm),  # the digits print below the bars, outside the flowable's height
+        Spacer(1, 2 * mm),
         Paragraph(f"{_escape(slip.library_name)} · {format_date(slip.printed_at.date())}", st["small"]),
     ]
     _build(story, spec, out, _("Reserved"))

@@ -135,3 +135,36 @@ def test_print_overdue_notices_command(library, db_path, tmp_path, capsys):
     text = text_of(PdfReader(out))
     assert "吴十" in text and "骆驼祥子" in text
     assert main(["print", "overdue-notices", "--out", str(out), "--db", str(db_path), "--location", "NOPE"]) == 1
+
+
+def test_barcode_digits_sit_clear_below_the_bars():
+    from pypdf.generic import ContentStream
+
+    slip = HoldSlip("某某县图书馆", "城关分馆", "李四", "HX01P00077", "三体", "HX01B000009", "I247.5/12",
+                    dt.date(2026, 11, 28), dt.datetime(2026, 11, 21, 10, 0))
+    out = BytesIO()
+    render_hold_slip(slip, out, "80mm")
+    page = pdf(out).pages[0]
+    digits: list[float] = []
+
+    def where(text, cm, tm, font, size):
+        if text.strip() == "HX01B000009":
+            digits.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])  # the baseline's height on the page
+
+    page.extract_text(visitor_text=where)
+    # The bars are filled rectangles; reportlab moves each flowable into place with cm.
+    bars_bottom, stack, dy = None, [], 0.0
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        if op == b"q":
+            stack.append(dy)
+        elif op == b"Q":
+            dy = stack.pop()
+        elif op == b"cm":
+            dy += float(operands[5])
+        elif op == b"re" and float(operands[3]) > 10:  # a bar, not a rule
+            bottom = dy + float(operands[1])
+            bars_bottom = bottom if bars_bottom is None else min(bars_bottom, bottom)
+    assert bars_bottom is not None
+    # The digits under the bars (the lowest of the two lines naming the copy) stay clear of
+    # them: their tops (7 pt type) at least 1.5 pt below. reportlab's own touched the bars.
+    assert bars_bottom - (min(digits) + 7) >= 1.5
