@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from countylib import marc_reader
+from countylib.callnumbers import reserve_block
+from countylib.cataloguing import create_brief_record
 from countylib.cli import main
 from countylib.errors import PermissionDenied, ValidationError
 from countylib.library import initialize_library, open_db
@@ -408,6 +410,24 @@ def test_our_own_export_coming_back_changes_nothing_and_queues_nothing(library, 
     assert (back.added, back.updated, back.unchanged) == (0, 0, 1)
     assert Outbox.select().count() == events
     assert Bib.get().marc_format == "marc21" and bytes(Bib.get().marc) == out.read_bytes()
+
+
+def test_local_records_coming_back_in_our_own_export_are_found_by_their_id(library, tmp_path):
+    reserve_block(library, "", 1, 999)
+    create_brief_record(library, title="长安的荔枝", author="马伯庸", isbn="9787572603785", clc="I247.5", copies=2)
+    create_brief_record(library, title="某某县志", clc="K294.14", copies=1)
+    # Records from the hub or the demo data have no 001 of their own: the export gives them their id.
+    synced = create_brief_record(library, title="乡土中国", author="费孝通", isbn="9787108009821", clc="C912.82")
+    unnumbered = create_brief_record(library, title="某某县文史资料", clc="K294.14", copies=1)
+    Bib.update(control_number="").where(Bib.id.in_([synced.bib.id, unnumbered.bib.id])).execute()
+    out = tmp_path / "ours.mrc"
+    export_marc_file(library, out)
+    events = Outbox.select().count()
+    back = import_marc_file(library, out)
+    assert (back.added, back.updated, back.unchanged, back.items_added, back.warnings) == (0, 0, 4, 0, [])
+    assert Outbox.select().count() == events
+    assert Bib.select().count() == 4 and Item.select().count() == 5
+    assert Bib.get_by_id(synced.bib.id).control_number == Bib.get_by_id(unnumbered.bib.id).control_number == ""
 
 
 def test_export_sends_this_branchs_copies_and_accessions_only(library, tmp_path, clock):
