@@ -29,6 +29,7 @@ from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import N_, _, ngettext
 from countylib.marc import (
+    NOT_MARC,
     BibFields,
     MarcRecord,
     Skipped,
@@ -223,6 +224,8 @@ def _older_objects_left_alone() -> Iterator[None]:
 def nothing_read_message(report: ImportReport) -> str:
     if report.records == 0:
         return _("No MARC records were found in {path}.").format(path=report.path)
+    if report.skipped and all(entry.msgid == NOT_MARC for entry in report.skipped):
+        return _("{path} is not a MARC file: nothing in it looks like a MARC record.").format(path=report.path)
     return ngettext(
         "None of the {n} record in {path} could be imported.",
         "None of the {n} records in {path} could be imported.",

@@ -18,7 +18,7 @@ from countylib.errors import PermissionDenied, ValidationError
 from countylib.library import initialize_library, open_db
 from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
 from countylib.marc_export import export_marc_file
-from countylib.marc_import import import_marc_file
+from countylib.marc_import import import_marc_file, nothing_read_message
 from countylib.marc_reader import split_point
 from models import Bib, Branch, Item, Location, Outbox
 from tests.conftest import ADMIN_PASSWORD, fixtures_dir
@@ -193,6 +193,19 @@ def test_broken_files_import_the_good_records_and_list_the_bad(library):
         assert bad.imported == 0 and bad.skipped_count == 1
         assert words in bad.skipped[0].reason and bad.skipped[0].position == 1
     assert Bib.select().count() == 1
+
+
+def test_a_text_file_named_mrc_is_said_not_to_be_marc(library, tmp_path):
+    text = tmp_path / "text.mrc"
+    text.write_text("书名,作者,ISBN\n红楼梦,曹雪芹,9787020002207\n", encoding="utf-8")
+    report = import_marc_file(library, text)
+    assert report.imported == 0 and report.skipped[0].reason.startswith("This is not MARC")
+    assert nothing_read_message(report) == f"{text} is not a MARC file: nothing in it looks like a MARC record."
+    cut = tmp_path / "cut.mrc"
+    cut.write_bytes(record(book(1)).raw[:-20])  # a real record cut short is still called that
+    short = import_marc_file(library, cut)
+    assert "record terminator" in short.skipped[0].reason
+    assert nothing_read_message(short) == f"None of the 1 record in {cut} could be imported."
 
 
 def test_authority_and_titleless_records_are_skipped_with_a_reason(library, tmp_path):
