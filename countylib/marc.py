@@ -45,6 +45,8 @@ SUBFIELD = b"\x1f"
 LEADER_LEN = 24
 MAX_RECORD = 99_999  # the leader's five digits
 BLOCK = 1 << 20
+# The reason given for a piece of the file that is not a record at all (imports name the file).
+NOT_MARC = N_("This is not MARC: a MARC record begins with a leader of digits, and this does not.")
 # Bytes that some systems put between records (newlines, NUL padding, DOS end-of-file).
 _JUNK = b"\r\n\x00\x1a \t"
 # MARC non-sorting marks (NSB/NSE) and their ISO 6429 twins: kept in the raw record,
@@ -279,6 +281,10 @@ def iter_chunks(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
 def _directory(chunk: bytes) -> tuple[int, list[tuple[str, int, int]]]:
     """Check leader and directory; (base address, [(tag, start, end)]) of each field."""
     size = len(chunk)
+    if not chunk[:5].isdigit() and not chunk[12:17].isdigit():
+        # Checked first: for a text file named .mrc, "too short" or "no record terminator"
+        # would send staff looking for a damaged record rather than the wrong file.
+        raise BadRecord(NOT_MARC)
     if size < LEADER_LEN + 2:
         raise BadRecord(N_("The record is too short to be MARC ({size} bytes)."), size=size)
     if chunk[-1] != RECORD_END[0]:

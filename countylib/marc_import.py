@@ -1,6 +1,7 @@
 """Importing MARC files into the catalogue: records become Bibs, holdings become Items.
 
-Matching makes a re-import change nothing: a record is the Bib with the same 001; a record
+Matching makes a re-import change nothing: a record is the Bib with the same 001 (or, for a
+local record, with that id: our export's 001 for a record without one); a record
 without a 001 match is the Bib with its ISBN when that Bib is a local brief record (no
 001 of its own, or the one minted here), so the centre's full record replaces the brief
 one instead of doubling it. A matched Bib is written, and its bib.upserted event recorded,
@@ -28,6 +29,7 @@ from countylib.context import ServiceContext, service
 from countylib.errors import ValidationError
 from countylib.i18n import N_, _, ngettext
 from countylib.marc import (
+    NOT_MARC,
     BibFields,
     MarcRecord,
     Skipped,
@@ -222,6 +224,8 @@ def _older_objects_left_alone() -> Iterator[None]:
 def nothing_read_message(report: ImportReport) -> str:
     if report.records == 0:
         return _("No MARC records were found in {path}.").format(path=report.path)
+    if report.skipped and all(entry.msgid == NOT_MARC for entry in report.skipped):
+        return _("{path} is not a MARC file: nothing in it looks like a MARC record.").format(path=report.path)
     return ngettext(
         "None of the {n} record in {path} could be imported.",
         "None of the {n} records in {path} could be imported.",
@@ -338,6 +342,11 @@ def _import_batch(
     by_cn: dict[str, dict] = {}
     for row in _bib_select("control_number", control_numbers) if control_numbers else []:
         by_cn.setdefault(row["control_number"], row)
+    # Our own export gives a local record without a 001 its id instead (``countylib.marc_export``).
+    ids_as_001 = [cn for cn in control_numbers if cn not in by_cn]
+    for row in _bib_select("id", ids_as_001) if ids_as_001 else []:
+        if _is_local_record(row):
+            by_cn[row["id"]] = row
     isbns = sorted({f.isbn for _, f, _ in batch if f.isbn and f.control_number not in by_cn})
     by_isbn: dict[str, list[dict]] = {}
     for row in _bib_select("isbn", isbns) if isbns else []:
@@ -392,7 +401,11 @@ def _import_batch(
             counts["added"] += 1
             events.append(("bib.upserted", {"bib": _bib_payload(row)}))
         else:
-            merged = {c: (getattr(fields, c) or row[c]) for c in COLUMNS}
+            incoming = fields.columns()
+            if incoming["control_number"] == row["id"]:
+                # The id our export stood in for a missing 001: the record still has none.
+                incoming["control_number"] = row["control_number"]
+            merged = {c: (incoming[c] or row[c]) for c in COLUMNS}
             if all(merged[c] == row[c] for c in COLUMNS):
                 # The catalogue says the same (an export of ours coming back, a new 005 stamp):
                 # the record as received is kept, with no event, since no synced column changed.

@@ -29,7 +29,8 @@ from models.base import db
 
 CANDIDATES = 2000
 PAGE = 20
-_CALL_NUMBER = re.compile(r"^[A-Z]{1,2}\d[0-9A-Za-z.\-=:()\"<>+]*(?:/[0-9A-Za-z.\-:()]+)?$")
+# Either case: staff type i242.4 for I242.4 (the search itself ignores case).
+_CALL_NUMBER = re.compile(r"^[A-Za-z]{1,2}\d[0-9A-Za-z.\-=:()\"<>+]*(?:/[0-9A-Za-z.\-:()]+)?$")
 _SPACES = re.compile(r"\s+")
 _HAN_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 _BIB_COLUMNS = "b.id, b.title, b.author, b.publisher, b.year, b.isbn, b.clc_class, b.call_number, b.price_cents"

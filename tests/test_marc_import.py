@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from countylib import marc_reader
+from countylib.callnumbers import reserve_block
+from countylib.cataloguing import create_brief_record
 from countylib.cli import main
 from countylib.errors import PermissionDenied, ValidationError
 from countylib.library import initialize_library, open_db
 from countylib.marc import UNIMARC, BibFields, CopyOut, build_record, to_iso2709
 from countylib.marc_export import export_marc_file
-from countylib.marc_import import import_marc_file
+from countylib.marc_import import import_marc_file, nothing_read_message
 from countylib.marc_reader import split_point
 from models import Bib, Branch, Item, Location, Outbox
 from tests.conftest import ADMIN_PASSWORD, fixtures_dir
@@ -191,6 +193,19 @@ def test_broken_files_import_the_good_records_and_list_the_bad(library):
         assert bad.imported == 0 and bad.skipped_count == 1
         assert words in bad.skipped[0].reason and bad.skipped[0].position == 1
     assert Bib.select().count() == 1
+
+
+def test_a_text_file_named_mrc_is_said_not_to_be_marc(library, tmp_path):
+    text = tmp_path / "text.mrc"
+    text.write_text("书名,作者,ISBN\n红楼梦,曹雪芹,9787020002207\n", encoding="utf-8")
+    report = import_marc_file(library, text)
+    assert report.imported == 0 and report.skipped[0].reason.startswith("This is not MARC")
+    assert nothing_read_message(report) == f"{text} is not a MARC file: nothing in it looks like a MARC record."
+    cut = tmp_path / "cut.mrc"
+    cut.write_bytes(record(book(1)).raw[:-20])  # a real record cut short is still called that
+    short = import_marc_file(library, cut)
+    assert "record terminator" in short.skipped[0].reason
+    assert nothing_read_message(short) == f"None of the 1 record in {cut} could be imported."
 
 
 def test_authority_and_titleless_records_are_skipped_with_a_reason(library, tmp_path):
@@ -408,6 +423,24 @@ def test_our_own_export_coming_back_changes_nothing_and_queues_nothing(library, 
     assert (back.added, back.updated, back.unchanged) == (0, 0, 1)
     assert Outbox.select().count() == events
     assert Bib.get().marc_format == "marc21" and bytes(Bib.get().marc) == out.read_bytes()
+
+
+def test_local_records_coming_back_in_our_own_export_are_found_by_their_id(library, tmp_path):
+    reserve_block(library, "", 1, 999)
+    create_brief_record(library, title="长安的荔枝", author="马伯庸", isbn="9787572603785", clc="I247.5", copies=2)
+    create_brief_record(library, title="某某县志", clc="K294.14", copies=1)
+    # Records from the hub or the demo data have no 001 of their own: the export gives them their id.
+    synced = create_brief_record(library, title="乡土中国", author="费孝通", isbn="9787108009821", clc="C912.82")
+    unnumbered = create_brief_record(library, title="某某县文史资料", clc="K294.14", copies=1)
+    Bib.update(control_number="").where(Bib.id.in_([synced.bib.id, unnumbered.bib.id])).execute()
+    out = tmp_path / "ours.mrc"
+    export_marc_file(library, out)
+    events = Outbox.select().count()
+    back = import_marc_file(library, out)
+    assert (back.added, back.updated, back.unchanged, back.items_added, back.warnings) == (0, 0, 4, 0, [])
+    assert Outbox.select().count() == events
+    assert Bib.select().count() == 4 and Item.select().count() == 5
+    assert Bib.get_by_id(synced.bib.id).control_number == Bib.get_by_id(unnumbered.bib.id).control_number == ""
 
 
 def test_export_sends_this_branchs_copies_and_accessions_only(library, tmp_path, clock):

@@ -103,6 +103,14 @@ def test_call_numbers_by_prefix(catalogue):
     assert titles("K290", limit=3) == ["县志丛书第0卷", "县志丛书第1卷", "县志丛书第2卷"]
 
 
+def test_call_numbers_in_lower_case(catalogue):
+    page = search_catalogue("i242.4")
+    assert page.kind == "call_number" and [h.title for h in page.hits] == ["三国演义", "红楼梦"]
+    assert titles("i242.4/12") == ["红楼梦"]
+    assert set(titles("i2")) == set(titles("I2"))
+    assert titles("k290/7") == ["县志丛书第7卷"]
+
+
 def test_results_say_how_many_copies_and_where(catalogue):
     (hit,) = [h for h in search_catalogue("红楼梦").hits if h.title == "红楼梦"]
     copies = hit.copies
