@@ -17,7 +17,7 @@ from typing import IO
 
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
-from countylib.errors import CountyLibError, RuleViolation
+from countylib.errors import CountyLibError, RuleViolation, ValidationError
 from countylib.desk_sql import (
     BIB_TITLE,
     CURRENT_LOANS,
@@ -56,7 +56,7 @@ from countylib.rules import (
     patron_standing,
     rule_for,
 )
-from countylib.scanning import check_code
+from countylib.scanning import check_code, looks_like_scan
 from countylib.settings import SettingSpec, register_settings
 from models import Bib, Hold, InHouseUse, Item, Loan, Location, Outbox, Patron
 from printing.slips import HoldSlip, NoticeBatch, NoticeItem, OverdueNotice, Receipt, ReceiptLine
@@ -78,6 +78,9 @@ ITEM_STATUS_NAMES = {
     "damaged": N_("damaged"),
     "withdrawn": N_("withdrawn"),
 }
+
+# Two characters already make a reason in Chinese (破损, 遗失); one is a slip of the key.
+MIN_REASON_LENGTH = 2
 
 LENDING_SETTINGS = ("circulation_rule_branch", "overdue_items_block", "fines_enabled", "fine_block_cents")
 
@@ -141,6 +144,16 @@ def _title(item: Item) -> str:
     return scalar(BIB_TITLE, (item.bib_id,)) or item.barcode
 
 
+def check_reason(reason: str) -> str:
+    """A reason for the audit log, as a person wrote it: not a scan that landed in the box."""
+    reason = reason.strip()
+    if looks_like_scan(reason):
+        raise ValidationError("A scanned code cannot be the reason: write the reason in words.")
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError("Please write a reason of at least {n} characters.", n=MIN_REASON_LENGTH)
+    return reason
+
+
 def _override(ctx: ServiceContext, blocks: list[Block], reason: str | None, action: str, item: Item, patron: Patron) -> tuple[Block, ...]:
     """Refuse with every block, or let a librarian through with a reason (audited)."""
     if not blocks:
@@ -152,6 +165,7 @@ def _override(ctx: ServiceContext, blocks: list[Block], reason: str | None, acti
     if not reason:
         raise Blocked(blocks)
     ctx.require(LIBRARIAN)
+    reason = check_reason(reason)
     record_audit(
         ctx,
         f"{action}.override",
@@ -652,7 +666,7 @@ def declare_lost(ctx: ServiceContext, barcode: str, reason: str = "", *, locatio
         raise RuleViolation("{title} is already recorded as {status}.", title=title, status=_(ITEM_STATUS_NAMES[item.status]))
     _refuse_if_set_aside(item, title)
     here = location or desk_location(ctx)
-    reason = reason.strip() or "declared_lost"
+    reason = check_reason(reason) if reason.strip() else "declared_lost"
     record_audit(ctx, "item.declared_lost", "item", item.id, barcode=item.barcode, reason=reason)
     _status_change(ctx, item, "lost", reason, here)
     return item
@@ -669,7 +683,7 @@ def declare_damaged(ctx: ServiceContext, barcode: str, reason: str = "", *, loca
     here = location or desk_location(ctx)
     if _open_loan(item) is not None:
         _check_in_item(ctx, item, here, ctx.clock.utcnow(), holds=False)
-    reason = reason.strip() or "declared_damaged"
+    reason = check_reason(reason) if reason.strip() else "declared_damaged"
     record_audit(ctx, "item.declared_damaged", "item", item.id, barcode=item.barcode, reason=reason)
     _status_change(ctx, item, "damaged", reason, here)
     return item

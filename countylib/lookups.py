@@ -11,6 +11,7 @@ from countylib.context import ServiceContext
 from countylib.desk_sql import ITEM_BY_BARCODE, PATRON_BY_CARD, PATRON_BY_ID, fetch_one
 from countylib.errors import DatabaseError, NotFound, RuleViolation
 from countylib.i18n import N_, format_date
+from countylib.isbn import normalize as normalize_isbn
 from countylib.roles import LIBRARIAN
 from countylib.scanning import looks_like_isbn
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -124,7 +125,8 @@ def find_title(code: str) -> Bib:
     item = Item.get_or_none(Item.barcode == code)
     if item is not None:
         return Bib.get_by_id(item.bib_id)
-    bib = Bib.select().where(Bib.isbn == code).order_by(Bib.created_at).first()
+    # Stored as compact ISBN-13: a hyphenated or ISBN-10 code is the same book.
+    bib = Bib.select().where(Bib.isbn == (normalize_isbn(code) or code)).order_by(Bib.created_at).first()
     if bib is None:
         raise NotFound("No copy or ISBN {code} in this catalogue.", code=code)
     return bib

@@ -163,7 +163,10 @@ def card_blocks(patron: Patron, today: dt.date) -> list[Block]:
     if patron.status == "erased":
         blocks.append(Block("card_erased", N_("This reader's record was erased; the card cannot be used."), overridable=False))
     elif patron.status == "returned":
-        blocks.append(Block("card_returned", N_("Card {card} was handed back; it is no longer valid."), {"card": patron.card_number}))
+        # Handed back: the reader has left the library, so there is no one to lend to.
+        blocks.append(
+            Block("card_returned", N_("Card {card} was handed back; it is no longer valid."), {"card": patron.card_number}, overridable=False)
+        )
     elif patron.status == "suspended":
         blocks.append(Block("card_suspended", N_("Card {card} is suspended."), {"card": patron.card_number}))
     if patron.expiry_date is not None and patron.expiry_date < today:

@@ -16,6 +16,8 @@ from countylib.errors import ValidationError
 
 # Card numbers and barcodes: letters, digits and the separators labels use.
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9\-./]{0,31}$")
+# One or more codes with no space between: a scanner's burst, at any length.
+SCANNED = re.compile(r"^(?=.*\d)[A-Z0-9][A-Z0-9\-./]*$")
 REPEAT_WINDOW_SECONDS = 2.0
 
 
@@ -37,6 +39,13 @@ def check_code(raw: str) -> str:
             code=code[:40],
         )
     return code
+
+
+def looks_like_scan(text: str) -> bool:
+    """A scanner's burst (one code, or several run together) rather than words a person wrote:
+    code characters only, no space between them, and a digit, as every card and label has."""
+    code = normalize_code(text)
+    return len(code) == len(unicodedata.normalize("NFKC", text).strip()) and bool(SCANNED.match(code))
 
 
 def looks_like_isbn(code: str) -> bool:

@@ -44,7 +44,14 @@ from countylib.circulation import (
 from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.holds import place_hold
-from countylib.i18n import N_, _, current_language, format_date, ngettext
+from countylib.i18n import (
+    N_,
+    _,
+    current_language,
+    format_date,
+    join_sentences,
+    ngettext,
+)
 from countylib.lookups import desk_location, find_title, identify, refresh_patron
 from countylib.paths import data_dir
 from countylib.patrons import category_label
@@ -208,9 +215,13 @@ class DeskScreen(AreaScreen):
         table.clear()
         summary = self.summary
         if summary is None:
+            if self.mode == IN_HOUSE:
+                hint = _("In-house use: scan each book left on the tables to count it. Ctrl+N: back to lending.")
+            else:
+                hint = _("No reader open. Scan a library card to lend; scan a book with no reader open to take it back.")
             self._put(
                 "#patron-info",
-                _("No reader open. Scan a library card to lend; scan a book with no reader open to take it back.")
+                hint
                 + "\n\n"
                 + _("F11: overdue call list · Ctrl+F: hold shelf · F12: Return mode"),
             )
@@ -336,10 +347,14 @@ class DeskScreen(AreaScreen):
             self.refuse(exc)
 
     def dispatch(self, code: str) -> None:
+        scanned = identify(code)
+        if self.mode == IN_HOUSE and scanned.kind == "patron":
+            # Not a way out of the mode: the books still waiting on the tables would then be lent.
+            self.show("refused", lambda: _("✖ In-house use mode: scan books; press Ctrl+N to go back to lending."), bell=True)
+            return
         if self.mode == IN_HOUSE:
             self.do_in_house(code)
             return
-        scanned = identify(code)
         if scanned.kind == "patron":
             self.open_patron(scanned.patron)
         elif scanned.kind == "item" and (self.mode == RETURN or self.patron is None):
@@ -381,6 +396,7 @@ class DeskScreen(AreaScreen):
                 [b.message for b in exc.blocks],
                 _("Why? (kept in the audit log)"),
                 confirm,
+                _("A scanned code cannot be the reason: write down why you override, or press Esc to cancel."),
             )
             self.app.push_screen(dialog, lambda reason: retry(reason) if reason else None)
         elif exc.overridable:
@@ -450,27 +466,27 @@ class DeskScreen(AreaScreen):
         was_lost = result.previous_status == "lost"
         who = result.patron.name if result.patron else None
 
-        def extras() -> str:
-            parts = []
+        def with_extras(sentence: str) -> str:
+            parts = [sentence]
             if days:
-                parts.append(describe_overdue(days) + ".")
+                parts.append(ngettext("{n} day overdue.", "{n} days overdue.", days).format(n=days))
             if was_lost:
                 parts.append(_("It had been recorded as lost."))
-            return (" " + " ".join(parts)) if parts else ""
+            return join_sentences(parts)
 
         if result.outcome == "hold_shelf":
             name = result.hold_for
-            return "hold", lambda: _("★ Returned {title}: put it on the hold shelf for {name}.").format(title=title, name=name) + extras(), False
+            return "hold", lambda: with_extras(_("★ Returned {title}: put it on the hold shelf for {name}.").format(title=title, name=name)), False
         if result.outcome == "in_transit":
             place = result.destination.name
-            return "warning", lambda: _("➜ Returned {title}: send it to {place}.").format(title=title, place=place) + extras(), False
+            return "warning", lambda: with_extras(_("➜ Returned {title}: send it to {place}.").format(title=title, place=place)), False
         if who:
-            return "ok", lambda: _("✔ Returned {title} from {name}: back to the shelf.").format(title=title, name=who) + extras(), bool(days)
+            return "ok", lambda: with_extras(_("✔ Returned {title} from {name}: back to the shelf.").format(title=title, name=who)), bool(days)
         if result.loan is None:
-            return "ok", lambda: _(
+            return "ok", lambda: with_extras(_(
                 "✔ {title} was not on loan here: back to the shelf. If it was lent at another branch, sync matches the return."
-            ).format(title=title) + extras(), False
-        return "ok", lambda: _("✔ Returned {title}: back to the shelf.").format(title=title) + extras(), False
+            ).format(title=title)), False
+        return "ok", lambda: with_extras(_("✔ Returned {title}: back to the shelf.").format(title=title)), False
 
     def guarded(self, fn: Callable, *args) -> None:
         """Run a desk action from a dialog's callback, showing any refusal."""
@@ -616,7 +632,11 @@ class DeskScreen(AreaScreen):
             self.show("warning", lambda: _(title_msgid).format(title=title) + " ✔")
 
         self.app.push_screen(
-            ReasonDialog(_(title_msgid).format(title=title), [barcode], _("What happened?"), _(confirm_msgid)), done
+            ReasonDialog(
+                _(title_msgid).format(title=title), [barcode], _("What happened?"), _(confirm_msgid),
+                _("A scanned code cannot be the reason: write down what happened, or press Esc to cancel."),
+            ),
+            done,
         )
 
     def action_declare_lost(self) -> None:
@@ -636,6 +656,7 @@ class DeskScreen(AreaScreen):
     def action_toggle_in_house(self) -> None:
         self.mode = LEND if self.mode == IN_HOUSE else IN_HOUSE
         self.render_mode()
+        self.render_patron()
         if self.mode == IN_HOUSE:
             self.show("info", lambda: _("In-house use: scan books left on the tables to count them."))
         else:

@@ -10,10 +10,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from countylib.circulation import check_reason
+from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
+from countylib.scanning import looks_like_scan
 from printing.slips import HoldSlip, mask_card
 from screens.i18n import translate_bindings
 from screens.widgets.button_row import ButtonRow
+from screens.widgets.scan_field import ScanField
 
 
 class _Dialog(ModalScreen):
@@ -29,16 +33,21 @@ class _Dialog(ModalScreen):
 
 
 class ReasonDialog(_Dialog):
-    """Asks why (an override, a lost or damaged copy). Dismisses with the reason or None."""
+    """Asks why (an override, a lost or damaged copy). Dismisses with the reason or None.
+
+    The desk's scanner keeps scanning while the dialog is open, so its codes land in the
+    reason box: each is refused here with ``scan_refusal`` and the box emptied, never
+    taken as the reason (nor the next copy left unlent without a word)."""
 
     BINDINGS = [Binding("ctrl+j", "submit", N_("OK"), id="dialog.submit", show=False)]
 
-    def __init__(self, title: str, lines: list[str], prompt: str, confirm: str) -> None:
+    def __init__(self, title: str, lines: list[str], prompt: str, confirm: str, scan_refusal: str) -> None:
         super().__init__()
         self.title_text = title
         self.lines = lines
         self.prompt = prompt
         self.confirm = confirm
+        self.scan_refusal = scan_refusal
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -46,7 +55,8 @@ class ReasonDialog(_Dialog):
             for line in self.lines:
                 yield Static("• " + line, classes="dialog-line")
             yield Label(self.prompt)
-            yield Input(id="reason")
+            # Enter takes what came before it, in key order: a burst of scans is one code each.
+            yield ScanField(id="reason")
             yield Static("", id="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm, id="ok", variant="warning")
@@ -56,14 +66,29 @@ class ReasonDialog(_Dialog):
         self.query_one("#reason", Input).focus()
 
     @on(Input.Submitted, "#reason")
+    def reason_entered(self, event: Input.Submitted) -> None:
+        self.submit(event.value)
+
     @on(Button.Pressed, "#ok")
     def action_submit(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        if not reason:
-            self.query_one("#dialog-error", Static).update(_("Please give a reason."))
-            self.app.bell()
-            return
-        self.dismiss(reason)
+        field = self.query_one("#reason", Input)
+        text, field.value = field.value, ""
+        self.submit(text)
+
+    def submit(self, text: str) -> None:
+        """The box is empty again by now (as after a scan): a refused reason is written anew."""
+        error = self.query_one("#dialog-error", Static)
+        if not text.strip():
+            error.update(_("Please give a reason."))
+        elif looks_like_scan(text):
+            error.update(self.scan_refusal)
+        else:
+            try:
+                self.dismiss(check_reason(text))
+                return
+            except CountyLibError as exc:
+                error.update(exc.message)
+        self.app.bell()
 
     @on(Button.Pressed, "#cancel")
     def cancel_pressed(self) -> None:

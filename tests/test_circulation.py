@@ -97,6 +97,38 @@ def test_librarian_override_needs_a_reason_and_is_audited(library, as_role):
     assert audit.username == "librarian1" and audit.details["blocks"] == ["card_suspended"]
 
 
+def test_an_override_reason_is_words_not_a_scanned_code(library, as_role):
+    """A scan landing in the reason box was taken as the reason and lent the book before."""
+    librarian = as_role("librarian")
+    make_patron(library, "HX01P1", status="suspended")
+    make_item(library, "HX01B1")
+    make_item(library, "HX01B2")
+    for reason in ("HX01B2", " hx01b2\n", "XZ0100000028XZ0100000029XZ0100000030", "x"):
+        with pytest.raises(ValidationError):
+            check_out(librarian, "HX01P1", "HX01B1", override_reason=reason)
+    assert Loan.select().count() == 0 and AuditLog.select().where(AuditLog.action == "loan.override").count() == 0
+    assert check_out(librarian, "HX01P1", "HX01B1", override_reason="renewed card 2027").overridden
+
+
+def test_a_handed_back_card_cannot_borrow_even_with_an_override(library):
+    make_patron(library, "HX01P1", status="returned")
+    make_item(library, "HX01B1")
+    with pytest.raises(Blocked) as refused:
+        check_out(library, "HX01P1", "HX01B1", override_reason="reader asked nicely")
+    assert [b.code for b in refused.value.blocks] == ["card_returned"] and not refused.value.overridable
+    assert Loan.select().count() == 0
+
+
+def test_a_title_to_hold_is_found_by_a_hyphenated_or_ten_digit_isbn(library):
+    from countylib.lookups import find_title
+
+    bib = make_bib("红楼梦", isbn="9787020002207")
+    assert find_title("978-7-02-000220-7").id == bib.id
+    assert find_title("702000220X").id == bib.id
+    with pytest.raises(NotFound):
+        find_title("978-7-02-000220-8")  # a wrong check digit is no ISBN
+
+
 def test_an_erased_reader_cannot_borrow_even_with_an_override(library):
     make_patron(library, "HX01P1", status="erased")
     make_item(library, "HX01B1")

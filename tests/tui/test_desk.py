@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Static
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
 from countylib.scanning import RepeatFilter
-from models import Hold, Item, Loan, Outbox
+from models import Hold, InHouseUse, Item, Loan, Outbox
 from screens.desk import DeskScreen
 from screens.desk_dialogs import ConfirmDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
@@ -383,3 +383,98 @@ async def test_a_locked_database_is_said_plainly_at_the_desk(library, db_path):
         assert "Lent to 张三" in result(pilot)
     assert [loan.item.barcode for loan in Loan.select()] == ["HX01B2"]
     assert [e.type for e in Outbox.select().order_by(Outbox.seq)][1:] == ["loan.checked_out"]
+
+
+async def test_a_scan_into_the_override_reason_is_refused_not_lent(library, db_path, as_role):
+    """The scanner goes on while "Override?" waits: a code landing in the reason box (with
+    Enter, or several in one burst) is no reason, and lends nothing."""
+    as_role("librarian")
+    make_patron(library, "XZ0100005", name="王琪", expiry=dt.date(2026, 1, 1))
+    make_item(library, "XZ0100000005", bib=make_bib("红楼梦"))
+    make_item(library, "XZ0100000007", bib=make_bib("三国演义"))
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot, "librarian1", "password1")
+        await scan(pilot, "XZ0100005")
+        await scan(pilot, "XZ0100000005")
+        dialog = app.screen
+        assert isinstance(dialog, ReasonDialog)
+        field = dialog.query_one("#reason", Input)
+        for key in [*"XZ0100000007", "enter", *"XZ0100000007", "enter"]:
+            field.post_message(events.Key(key, key if len(key) == 1 else "\r"))
+        for _ in range(5):
+            await pilot.pause()
+        assert app.screen is dialog and field.value == ""
+        error = str(dialog.query_one("#dialog-error", Static).render())
+        assert error == "扫描的条码不能作为原因：请写下强制办理的原因，或按 Esc 取消。"
+        assert Loan.select().count() == 0
+
+        await type_into(pilot, "#reason", "馆长同意")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "已借给王琪：《红楼梦》" in result(pilot)
+    loan = Loan.get()
+    assert loan.item.barcode == "XZ0100000005"
+    assert Outbox.get(Outbox.type == "loan.checked_out").payload["override_reason"] == "馆长同意"
+
+
+async def test_a_handed_back_card_offers_no_override(library, db_path, as_role):
+    as_role("librarian")
+    make_patron(library, "HX01P9", name="赵六", status="returned")
+    make_item(library, "HX01B1", bib=make_bib("红楼梦"))
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot, "librarian1", "password1")
+        await scan(pilot, "HX01P9")
+        await scan(pilot, "HX01B1")
+        assert not isinstance(app.screen, ReasonDialog)
+        assert "was handed back" in result(pilot) and result_kind(pilot) == "result-refused"
+    assert Loan.select().count() == 0
+
+
+async def test_a_hold_by_a_hyphenated_isbn(library, db_path):
+    seed(library)
+    make_item(library, "HX01B9", bib=make_bib("人间词话", isbn="9787020002207"))
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await type_into(pilot, "#code", "978-7-02-000220-7")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Hold placed for 张三: 人间词话" in result(pilot)
+    assert Hold.get().bib.title == "人间词话"
+
+
+async def test_a_card_scanned_in_in_house_mode_says_how_to_lend(library, db_path):
+    seed(library)
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "馆内阅览：扫描桌上留下的每本图书以计数" in patron_text(pilot)
+        assert "扫借书证即可借书" not in patron_text(pilot)
+        await scan(pilot, "HX01P1")
+        assert result(pilot) == "✖ 馆内阅览模式：请扫图书；按 Ctrl+N 返回借书。"
+        assert result_kind(pilot) == "result-refused"
+        await scan(pilot, "HX01B1")  # the mode is still on: the book is counted
+        assert "红楼梦" in result(pilot) and InHouseUse.select().count() == 1
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "扫借书证即可借书" in patron_text(pilot)
+
+
+async def test_an_overdue_return_reads_as_chinese_sentences(library, db_path):
+    seed(library)
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await scan(pilot, "HX01P1")
+        await scan(pilot, "HX01B1")
+        await pilot.press("escape")
+        app.clock.advance(days=37)  # due in 30 days
+        await scan(pilot, "HX01B1")
+        assert "请上架。超期 7 天。" in result(pilot), result(pilot)
