@@ -21,11 +21,12 @@ from countylib.patrons import (
     CARD_EVENT_LABELS,
     ERASED_NAME,
     GENDER_LABELS,
+    card_event_reason,
+    card_status_label,
     category_label,
     get_patron,
-    status_label,
 )
-from countylib.roles import LIBRARIAN
+from countylib.roles import ADMIN, LIBRARIAN
 from countylib.settings import get_setting
 from models import Bib, CardEvent, Hold, Item, Loan, Patron
 from printing.patron_export import ExportTable, PersonalDataExport, render_export_pdf
@@ -59,7 +60,7 @@ def export_patron_data(ctx: ServiceContext, patron_id: str) -> PersonalDataExpor
         (_("Phone"), p.phone),
         (_("Address"), p.address),
         (_("Category"), category_label(p.category)),
-        (_("Status"), status_label(p.status)),
+        (_("Status"), card_status_label(p.status, p.expiry_date, ctx.clock.today())),
         (_("Card valid until"), _date(p.expiry_date)),
         (_("Deposit held"), _money(p.deposit_cents)),
         (_("Notes"), p.notes),
@@ -73,7 +74,13 @@ def export_patron_data(ctx: ServiceContext, patron_id: str) -> PersonalDataExpor
         _("Card history"),
         [_("When"), _("What"), _("Card number"), _("Reason"), _("Amount")],
         [
-            [when(e.at), _(CARD_EVENT_LABELS.get(e.kind, e.kind)), e.card_number, e.reason, _money(e.amount_cents)]
+            [
+                when(e.at),
+                _(CARD_EVENT_LABELS.get(e.kind, e.kind)),
+                e.card_number,
+                card_event_reason(e.kind, e.reason_code, e.reason),
+                _money(e.amount_cents),
+            ]
             for e in p.card_events.order_by(CardEvent.at)
         ],
     )
@@ -135,17 +142,28 @@ def write_export(export: PersonalDataExport, out: Path) -> None:
 
 
 def due_for_erasure(ctx: ServiceContext) -> list[Patron]:
-    """Readers whose card was returned longer ago than the retention period."""
+    """This branch's readers whose card was returned longer ago than the retention period.
+
+    Another branch's readers are that branch's to erase (it knows when their cards went
+    back); its ``patron.erased`` events then erase them here too.
+    """
     cutoff = ctx.clock.utcnow() - dt.timedelta(days=int(get_setting("patron_retention_days")))
     returned_before = CardEvent.select(CardEvent.patron).where(CardEvent.kind == "returned", CardEvent.at <= cutoff)
-    return list(Patron.select().where(Patron.status == "returned", Patron.id.in_(returned_before)))
+    return list(
+        Patron.select().where(
+            Patron.home_branch == ctx.branch, Patron.status == "returned", Patron.id.in_(returned_before)
+        )
+    )
 
 
-@service(LIBRARIAN)
+# Administrators only: erasure cannot be undone and takes many readers at once, like the
+# retention period it follows (an administrator's setting).
+@service(ADMIN)
 def erase_expired_personal_data(ctx: ServiceContext) -> int:
-    """Anonymise every reader whose retention period after returning the card has passed.
+    """Anonymise every reader of this branch whose retention period after returning the
+    card has passed.
 
-    Returns how many were erased. Safe to run every day: the ones already erased are skipped.
+    Returns how many were erased. Safe to run again: the ones already erased are skipped.
     """
     erased = 0
     for patron in due_for_erasure(ctx):

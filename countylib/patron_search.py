@@ -210,5 +210,7 @@ def card_faces(
             CardEvent.kind.in_(("issued", "replaced")), CardEvent.at >= start.replace(tzinfo=None)
         )
         query = query.where(Patron.id.in_(fresh))
-    library = ctx.branch.library_name
-    return [CardFace(library, p.name, p.card_number, ctx.branch.name) for p in query.order_by(Patron.card_number)]
+    library, language = ctx.branch.library_name, get_setting("language")
+    return [
+        CardFace(library, p.name, p.card_number, ctx.branch.name, language) for p in query.order_by(Patron.card_number)
+    ]

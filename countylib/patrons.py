@@ -19,7 +19,7 @@ from countylib.audit import record_audit
 from countylib.auth import hash_password, verify_password
 from countylib.context import ServiceContext, service
 from countylib.errors import AuthenticationFailed, NotFound, RuleViolation, ValidationError
-from countylib.i18n import N_, _, join_list
+from countylib.i18n import N_, _, format_date, join_list
 from countylib.idnumbers import NO_ID, RESIDENT_ID, check_id_number, check_resident_id, id_number_hash, last_four, mask
 from countylib.roles import LIBRARIAN, VOLUNTEER
 from countylib.settings import SettingSpec, get_setting, register_settings
@@ -58,6 +58,8 @@ DEFAULT_RETURN_REASONS = [
     {"code": "other", "label": N_("Other")},
 ]
 OTHER_REASON = "other"
+# Replacements keep the code as their reason.
+REPLACE_REASONS = {"lost": N_("Lost"), "damaged": N_("Damaged"), "stolen": N_("Stolen")}
 
 register_settings(
     SettingSpec("patron_categories", list(CATEGORY_LABELS), N_("Patron categories")),
@@ -97,6 +99,24 @@ def category_label(code: str) -> str:
 
 def status_label(code: str) -> str:
     return _(STATUS_LABELS.get(code, code))
+
+
+def card_status_label(status: str, expiry: dt.date | None, today: dt.date) -> str:
+    """The status as staff need it: an active card past its expiry date lends nothing."""
+    if status == "active" and expiry and expiry < today:
+        return _("Expired")
+    return status_label(status)
+
+
+def card_event_reason(kind: str, reason_code: str, reason: str) -> str:
+    """A card event's reason in the current language. A coded return keeps its reason's
+    label as written (a msgid for the built-in ones), a replacement its code; words typed
+    for "other", a suspension or a renewal show as typed."""
+    if kind == "returned" and reason_code != OTHER_REASON and reason:
+        return _(reason)
+    if kind == "replaced" and reason in REPLACE_REASONS:
+        return _(REPLACE_REASONS[reason])
+    return reason
 
 
 def categories() -> list[str]:
@@ -612,6 +632,12 @@ def renew_card(ctx: ServiceContext, patron_id: str, until: dt.date | None = None
     new_expiry = until or default_expiry(max(today, patron.expiry_date or today))
     if new_expiry <= today:
         raise ValidationError("The new expiry date must be after today.")
+    # Renewing never shortens a card: a typo in the year would otherwise end it years early.
+    if patron.expiry_date and new_expiry <= patron.expiry_date:
+        raise ValidationError(
+            "The card is already valid until {date}; choose a later date to renew it.",
+            date=format_date(patron.expiry_date),
+        )
     patron.expiry_date = new_expiry
     patron.updated_at = ctx.clock.utcnow()
     patron.save()
@@ -707,7 +733,7 @@ def return_card(
     refund = patron.deposit_cents if deposit_refund_cents is None else deposit_refund_cents
     if not 0 <= refund <= patron.deposit_cents:
         raise ValidationError(
-            "The refund must be between 0 and the deposit held ({deposit} fen).", deposit=patron.deposit_cents
+            "The refund must be between 0 and the deposit held ({deposit} yuan).", deposit=f"{patron.deposit_cents / 100:.2f}"
         )
     patron.status = "returned"
     patron.deposit_cents = 0
@@ -825,7 +851,15 @@ def patron_details(ctx: ServiceContext, patron_id: str) -> PatronDetails:
     today = ctx.clock.today()
     open_loans = Loan.select().where(Loan.patron == patron, Loan.checked_in_at.is_null())
     history = [
-        CardHistoryLine(e.at, e.kind, _(CARD_EVENT_LABELS.get(e.kind, e.kind)), e.card_number, e.old_card_number, e.reason, e.amount_cents)
+        CardHistoryLine(
+            e.at,
+            e.kind,
+            _(CARD_EVENT_LABELS.get(e.kind, e.kind)),
+            e.card_number,
+            e.old_card_number,
+            card_event_reason(e.kind, e.reason_code, e.reason),
+            e.amount_cents,
+        )
         for e in patron.card_events.order_by(CardEvent.at.desc(), CardEvent.id.desc())
     ]
     return PatronDetails(

@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from countylib.i18n import _
+from countylib.i18n import translator
 from printing.fonts import cjk_font
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm
@@ -34,7 +34,8 @@ class CardFace:
     library_name: str
     patron_name: str
     card_number: str
-    branch_name: str = ""
+    branch_name: str
+    language: str  # the library's, whatever language the screen or the command line uses
 
 
 def _fit(text: str, font: str, size: float, width: float) -> float:
@@ -60,7 +61,7 @@ def draw_card(canvas: Canvas, card: CardFace, x: float, y: float, *, cut_lines: 
     canvas.drawCentredString(x + CARD_W / 2, y + CARD_H - band_h + (band_h - title_size * 0.7) / 2, card.library_name)
 
     canvas.setFillColor(colors.black)
-    label = _("Library card")
+    label = translator(card.language)("Library card")
     canvas.setFont(font, 8)
     canvas.drawString(x + 5 * mm, y + CARD_H - band_h - 5 * mm, label)
     if card.branch_name:
@@ -106,6 +107,6 @@ def render_cards(cards: Sequence[CardFace], out: Path | BytesIO, *, sheet: bool 
             draw_card(canvas, card, 0, 0, cut_lines=False)
             canvas.showPage()
             pages += 1
-    canvas.setTitle(_("Library cards"))
+    canvas.setTitle(translator(cards[0].language)("Library cards"))
     canvas.save()
     return pages

@@ -19,6 +19,7 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.patrons import (
+    REPLACE_REASONS,
     PatronDetails,
     default_expiry,
     parse_date,
@@ -32,8 +33,6 @@ from countylib.patrons import (
     unsuspend_patron,
 )
 from screens.i18n import translate_bindings
-
-REPLACE_REASONS = {"lost": N_("Lost"), "damaged": N_("Damaged"), "stolen": N_("Stolen")}
 
 
 def yuan(cents: int) -> str:

@@ -22,22 +22,24 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date, format_datetime, ngettext
 from countylib.idnumbers import ID_TYPE_LABELS
 from countylib.paths import data_dir
-from countylib.patron_privacy import erase_expired_personal_data, export_patron_data, write_export
+from countylib.patron_privacy import due_for_erasure, erase_expired_personal_data, export_patron_data, write_export
 from countylib.patron_search import PatronFilter, PatronRow, card_faces, list_patrons, search_patrons
 from countylib.patrons import (
     GENDER_LABELS,
     PatronDetails,
     age_on,
+    card_status_label,
     categories,
     category_label,
     patron_details,
     show_id_number,
     status_label,
 )
-from countylib.roles import LIBRARIAN
+from countylib.roles import ADMIN
 from countylib.settings import get_setting
 from printing.cards import render_cards
 from screens.base import AreaScreen
+from screens.desk_dialogs import ConfirmDialog
 from screens.patron_dialogs import (
     IdNumberDialog,
     RenewDialog,
@@ -84,6 +86,8 @@ class PatronsScreen(AreaScreen):
         Binding("ctrl+y", "show_id", N_("Show ID"), id="patrons.show_id"),
         Binding("ctrl+g", "print_card", N_("Print card"), id="patrons.print_card"),
         Binding("ctrl+f", "import_file", N_("Import"), id="patrons.import"),
+        # priority: the search field has the cursor, and an Input would take ctrl+e itself.
+        Binding("ctrl+e", "erase_expired", N_("Erase expired data"), id="patrons.erase_expired", priority=True),
         Binding("ctrl+pagedown", "next_page", N_("Next page"), id="patrons.next_page", show=False),
         Binding("ctrl+pageup", "previous_page", N_("Previous page"), id="patrons.previous_page", show=False),
     ]
@@ -94,6 +98,7 @@ class PatronsScreen(AreaScreen):
         self.selected: PatronDetails | None = None
         self.page_starts: list[str | None] = [None]  # the ``after`` of each page shown so far
         self.next_after: str | None = None
+        self.due_for_erasure = 0
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -117,6 +122,9 @@ class PatronsScreen(AreaScreen):
                     yield Button(_("Import…"), id="import")
                 yield DataTable(id="patron-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="patron-count")
+                with Horizontal(id="patron-erase-bar"):
+                    yield Static("", id="erase-due")
+                    yield Button(_("Erase expired data…"), id="erase-expired", variant="error")
             with VerticalScroll(id="patron-side"):
                 yield Static(_("Find a reader, or register a new one (Ctrl+N)."), id="patron-detail")
                 with Grid(id="patron-actions"):
@@ -125,8 +133,7 @@ class PatronsScreen(AreaScreen):
 
     def on_mount(self) -> None:
         self.fill()
-        if self.ctx.actor.at_least(LIBRARIAN):
-            self.erase_expired()
+        self.count_due()
 
     def fill(self) -> None:
         table = self.query_one("#patron-table", DataTable)
@@ -140,6 +147,7 @@ class PatronsScreen(AreaScreen):
         await super().retranslate()
         self.query_one("#patron-search", Input).value = search
         self.fill()
+        self.count_due()
 
     # -- loading the list (a worker: big tables) ---------------------------------------------------
 
@@ -207,12 +215,20 @@ class PatronsScreen(AreaScreen):
             r.card_number,
             Text(r.name, end=""),
             category_label(r.category),
-            Text(status_label(r.status), style=STATUS_STYLES.get(r.status, ""), end=""),
+            Text(self._status(r.status, r.expiry_date), style=self._status_style(r.status, r.expiry_date), end=""),
             expiry,
             loans,
             r.phone,
             r.id_number_masked or "",
         ]
+
+    def _status(self, status: str, expiry: dt.date | None) -> str:
+        return card_status_label(status, expiry, self.ctx.clock.today())
+
+    def _status_style(self, status: str, expiry: dt.date | None) -> str:
+        if status == "active" and expiry and expiry < self.ctx.clock.today():
+            return "red"
+        return STATUS_STYLES.get(status, "")
 
     @on(Input.Submitted, "#patron-search")
     def action_search(self) -> None:
@@ -267,7 +283,7 @@ class PatronsScreen(AreaScreen):
         text = Text()
         text.append(p.name + "\n", style="bold")
         text.append(p.card_number + "  ", style="bold cyan")
-        text.append(status_label(p.status) + "\n", style=STATUS_STYLES.get(p.status, ""))
+        text.append(self._status(p.status, p.expiry_date) + "\n", style=self._status_style(p.status, p.expiry_date))
 
         def line(label: str, value: str, style: str = "") -> None:
             text.append(f"{label}: ", style="dim")
@@ -421,18 +437,67 @@ class PatronsScreen(AreaScreen):
 
     # -- retention ---------------------------------------------------------------------------------------
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="patrons-erase", description="count expired data")
+    def count_due(self) -> None:
+        with self.ctx.db.connection_context():
+            due = len(due_for_erasure(self.ctx))
+        self.app.call_from_thread(self.show_due, due)
+
+    def show_due(self, due: int) -> None:
+        """Say how many readers' data is due for erasure; only an administrator may erase it."""
+        self.due_for_erasure = due
+        admin = self.ctx.actor.at_least(ADMIN)
+        text = ngettext(
+            "Personal data of {n} reader is due for erasure: the card was returned longer ago than the retention period.",
+            "Personal data of {n} readers is due for erasure: the card was returned longer ago than the retention period.",
+            due,
+        ).format(n=due)
+        if not admin:
+            text += " " + _("An administrator can erase it.")
+        self.query_one("#erase-due", Static).update(text)
+        self.query_one("#patron-erase-bar").display = due > 0
+        self.query_one("#erase-expired", Button).display = admin
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "erase_expired":
+            return self.due_for_erasure > 0 and self.ctx.actor.at_least(ADMIN)
+        return True
+
+    @on(Button.Pressed, "#erase-expired")
+    def action_erase_expired(self) -> None:
+        # Counted again: readers may have come due, or been erased elsewhere, since the screen opened.
+        due = len(due_for_erasure(self.ctx))
+        if not due:
+            self.show_due(0)
+            return
+        question = ngettext(
+            "The name, ID number, phone, address, birth date, notes and PIN of {n} reader whose card was "
+            "returned longer ago than the retention period will be erased. This cannot be undone.",
+            "The names, ID numbers, phones, addresses, birth dates, notes and PINs of {n} readers whose cards were "
+            "returned longer ago than the retention period will be erased. This cannot be undone.",
+            due,
+        ).format(n=due)
+        dialog = ConfirmDialog(_("Erase expired personal data"), question, _("Erase"))
+        self.app.push_screen(dialog, lambda yes: self.erase_expired() if yes else None)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="patrons-erase", description="erase expired data")
     def erase_expired(self) -> None:
         """Returned cards past the retention period lose their personal data (PIPL)."""
-        with self.ctx.db.connection_context():
-            erased = erase_expired_personal_data(self.ctx)
-        if erased:
-            message = ngettext(
-                "Personal data of {n} reader erased: the retention period after returning the card is over.",
-                "Personal data of {n} readers erased: the retention period after returning the card is over.",
-                erased,
-            ).format(n=erased)
-            self.app.call_from_thread(self.notify, message)
+        try:
+            with self.ctx.db.connection_context():
+                erased = erase_expired_personal_data(self.ctx)
+        except CountyLibError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        self.app.call_from_thread(self._erased, erased)
+
+    def _erased(self, erased: int) -> None:
+        self.notify(
+            ngettext("Personal data of {n} reader erased.", "Personal data of {n} readers erased.", erased).format(n=erased)
+        )
+        self._after_change(True)
+        self.count_due()
 
 
 def _passes(row: PatronRow, filters: PatronFilter, ctx: ServiceContext) -> bool:

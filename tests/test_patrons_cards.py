@@ -8,8 +8,12 @@ import datetime as dt
 import pytest
 
 from countylib.errors import AuthenticationFailed, RuleViolation, ValidationError
+from countylib.i18n import set_language
+from countylib.patron_privacy import export_patron_data
 from countylib.patrons import (
+    card_status_label,
     change_pin,
+    patron_details,
     register_patron,
     renew_card,
     replace_card,
@@ -36,10 +40,21 @@ def test_renew_extends_from_the_old_expiry(library):
     assert events("patron.renewed") == [
         {"patron_id": patron.id, "card_number": "HX0100001", "expiry_date": "2032-11-21"}
     ]
-    assert renew_card(library, patron.id, dt.date(2027, 1, 1)).expiry_date == dt.date(2027, 1, 1)
+    assert renew_card(library, patron.id, dt.date(2033, 1, 1)).expiry_date == dt.date(2033, 1, 1)
     with pytest.raises(ValidationError):
         renew_card(library, patron.id, dt.date(2026, 1, 1))
     assert [e.kind for e in CardEvent.select().order_by(CardEvent.at, CardEvent.id)].count("renewed") == 2
+
+
+def test_renewing_to_an_earlier_date_is_refused_and_keeps_the_card(library):
+    patron = register(library)
+    renew_card(library, patron.id, dt.date(2029, 11, 22))
+    for earlier in (dt.date(2027, 1, 1), dt.date(2029, 11, 22)):
+        with pytest.raises(ValidationError) as refused:
+            renew_card(library, patron.id, earlier)
+        assert refused.value.message == "The card is already valid until 22 Nov 2029; choose a later date to renew it."
+    assert Patron.get_by_id(patron.id).expiry_date == dt.date(2029, 11, 22)
+    assert len(events("patron.renewed")) == 1
 
 
 def test_suspend_needs_a_reason_and_unsuspend_lifts_it(library):
@@ -151,3 +166,33 @@ def test_pins_reset_and_change(library, as_role):
     assert verify_pin("HX0100001", "19900307")
     assert {a.action for a in AuditLog.select()} >= {"patron.pin_changed", "patron.pin_reset"}
     assert "19900307" not in str([a.details for a in AuditLog.select()])
+
+
+def test_a_refund_above_the_deposit_names_the_deposit_in_yuan(library):
+    patron = register(library, deposit_cents=5000)
+    with pytest.raises(ValidationError) as refused:
+        return_card(library, patron.id, "moved", deposit_refund_cents=6000)
+    assert refused.value.message == "The refund must be between 0 and the deposit held (50.00 yuan)."
+    set_language("zh_CN")
+    assert refused.value.message == "退还金额必须在 0 到押金余额（50.00 元）之间。"
+
+
+def test_card_history_shows_the_reasons_in_the_current_language(library):
+    patron = register(library)
+    replace_card(library, patron.id, fee_cents=500, reason="lost")
+    return_card(library, patron.id, "moved")
+    set_language("zh_CN")
+    history = {line.kind: line.reason for line in patron_details(library, patron.id).history}
+    assert history["returned"] == "搬离本地" and history["replaced"] == "遗失"
+    export = export_patron_data(library, patron.id)
+    assert ["已退证", "HX0100002", "搬离本地"] in [row[1:4] for row in export.tables[0].rows]
+
+
+def test_an_active_card_past_its_expiry_reads_expired(library):
+    today = library.clock.today()
+    assert card_status_label("active", today - dt.timedelta(days=1), today) == "Expired"
+    assert card_status_label("active", today, today) == "Valid"
+    assert card_status_label("suspended", today - dt.timedelta(days=1), today) == "Suspended"
+    assert card_status_label("active", None, today) == "Valid"
+    set_language("zh_CN")
+    assert card_status_label("active", dt.date(2021, 12, 11), today) == "已过期"

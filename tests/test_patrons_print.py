@@ -58,3 +58,12 @@ def test_print_cards_command(library, db_path, tmp_path, capsys):
     assert "NOPE01" in capsys.readouterr().err
     assert main(["print", "cards", "--db", str(db_path), "--out", str(out), "--all-new-since", "2027-01-01"]) == 1
     assert main(["print", "cards", "--db", str(db_path), "--out", str(out), "--all-new-since", "yesterday"]) == 1
+
+
+def test_cards_are_printed_in_the_librarys_language(library, db_path, tmp_path):
+    twelve_readers(library)
+    out = tmp_path / "card.pdf"
+    # The command line runs in English here (LANGUAGE=en); the library's language is Chinese.
+    assert main(["print", "cards", "--db", str(db_path), "--out", str(out), "--cards", "HX0100001"]) == 0
+    text = PdfReader(out).pages[0].extract_text()
+    assert "借书证" in text and "Library card" not in text

@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from countylib.errors import PermissionDenied
-from countylib.patron_privacy import erase_expired_personal_data, export_patron_data, write_export
+from countylib.patron_privacy import due_for_erasure, erase_expired_personal_data, export_patron_data, write_export
 from countylib.patron_search import search_patrons
 from countylib.patrons import ERASED_NAME, patron_details, register_patron, return_card, show_id_number
-from models import AuditLog, CardEvent, Loan, Outbox, Patron
+from models import AuditLog, Branch, CardEvent, Loan, Outbox, Patron
 from tests.patron_helpers import child_form, open_loan, register
 
 
@@ -87,3 +87,35 @@ def test_erasure_after_the_retention_period_keeps_loans_anonymous(library, clock
     assert ward.guardian_id is None and ward.guardian_name == "张三丰" and ward.guardian_phone == "13812345678"
     assert search_patrons(library, "张三丰") == []
     assert erase_expired_personal_data(library) == 0  # idempotent
+
+
+def returned_at_another_branch(clock) -> Patron:
+    """A reader of branch XZ02 whose card was handed back there, as sync brings it in."""
+    other = Branch.create(code="XZ02", name="徐庄分馆")
+    patron = Patron.create(
+        card_number="XZ0200107", name="李四", home_branch=other, status="returned", phone="13900000001", address="徐庄镇"
+    )
+    CardEvent.create(patron=patron, kind="returned", card_number="XZ0200107", reason_code="moved", at=clock.utcnow())
+    return patron
+
+
+def test_another_branchs_readers_are_never_erased_here(library, clock):
+    theirs = returned_at_another_branch(clock)
+    mine = register(library)
+    return_card(library, mine.id, "moved")
+    clock.advance(days=400)
+    assert [p.id for p in due_for_erasure(library)] == [mine.id]
+    assert erase_expired_personal_data(library) == 1
+    kept = Patron.get_by_id(theirs.id)
+    assert (kept.status, kept.name, kept.phone, kept.address) == ("returned", "李四", "13900000001", "徐庄镇")
+    assert [e.payload["patron_id"] for e in Outbox.select().where(Outbox.type == "patron.erased")] == [mine.id]
+
+
+def test_only_an_administrator_erases(library, clock, as_role):
+    patron = register(library)
+    return_card(library, patron.id, "moved")
+    clock.advance(days=181)
+    with pytest.raises(PermissionDenied):
+        erase_expired_personal_data(as_role("librarian"))
+    assert Patron.get_by_id(patron.id).status == "returned"
+    assert erase_expired_personal_data(as_role("admin")) == 1

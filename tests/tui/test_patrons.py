@@ -3,6 +3,7 @@ lost card, return a card — and the refusals on the way, with nothing half-writ
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -11,13 +12,14 @@ from textual.widgets import Checkbox, DataTable, RadioSet, Static
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
-from countylib.patrons import register_patron
+from countylib.patrons import ERASED_NAME, register_patron, return_card
 from models import AuditLog, CardEvent, Loan, Outbox, Patron
+from screens.desk_dialogs import ConfirmDialog
 from screens.patron_dialogs import ReplaceCardDialog, ReturnCardDialog
 from screens.patron_form import PatronFormScreen
 from screens.patrons import REPEAT_AFTER_DIALOG, PatronsScreen
 from tests.patron_helpers import adult_form, open_loan, resident_id
-from tests.tui.pilot_helpers import sign_in, type_into
+from tests.tui.pilot_helpers import screen_text, sign_in, type_into
 
 SIZE = (140, 42)
 SHOTS = os.environ.get("COUNTYLIB_SCREENSHOTS")  # a folder: save SVGs to look at
@@ -282,3 +284,55 @@ async def test_import_preview_then_import(library, db_path, tmp_path):
         await click(pilot, "#import-close")
         await settle(pilot)
         assert isinstance(app.screen, PatronsScreen) and table_cards(pilot) == ["HX0100001"]
+
+
+async def test_opening_the_area_erases_nothing_and_erasing_asks_first(library, db_path):
+    patron = register_patron(library, adult_form())
+    return_card(library, patron.id, "moved")
+    # Handed back 200 days before the app's clock: past the 180-day retention period.
+    CardEvent.update(at=library.clock.utcnow() - dt.timedelta(days=200)).where(CardEvent.kind == "returned").execute()
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_patrons(pilot)
+        table = app.screen.query_one("#patron-table", DataTable)
+        assert str(table.get_row_at(0)[1]) == "张三丰"
+        assert Patron.get_by_id(patron.id).status == "returned"
+        assert not Outbox.select().where(Outbox.type == "patron.erased").exists()
+        assert "Personal data of 1 reader is due for erasure" in text_of(pilot, "#erase-due")
+
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "of 1 reader whose card" in screen_text(pilot) and "cannot be undone" in screen_text(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert Patron.get_by_id(patron.id).status == "returned"
+
+        await click(pilot, "#erase-expired")
+        assert isinstance(app.screen, ConfirmDialog)
+        await click(pilot, "#ok")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+        assert Patron.get_by_id(patron.id).status == "erased"
+        # The list is read again: erased readers leave it, and nobody's old data stays on screen.
+        assert table_cards(pilot) == [] and "张三丰" not in text_of(pilot, "#patron-detail")
+        assert Patron.get_by_id(patron.id).name == ERASED_NAME
+        assert not app.screen.query_one("#patron-erase-bar").display
+
+
+async def test_a_librarian_sees_what_is_due_but_cannot_erase(library, db_path, as_role):
+    as_role("librarian")
+    patron = register_patron(library, adult_form())
+    return_card(library, patron.id, "moved")
+    CardEvent.update(at=library.clock.utcnow() - dt.timedelta(days=200)).where(CardEvent.kind == "returned").execute()
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "librarian1", "password1")
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "An administrator can erase it." in text_of(pilot, "#erase-due")
+        assert not app.screen.query_one("#erase-expired").display
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+        assert Patron.get_by_id(patron.id).status == "returned"
