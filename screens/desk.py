@@ -54,7 +54,8 @@ from countylib.scanning import RepeatFilter, check_code
 from countylib.settings import get_setting
 from printing.slips import ReceiptLine
 from screens.base import AreaScreen
-from screens.desk_dialogs import CodeDialog, ConfirmDialog, HoldSlipDialog, ReasonDialog
+from screens.confirm import ConfirmDialog
+from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from screens.widgets.scan_field import ScanField

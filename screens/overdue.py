@@ -25,7 +25,7 @@ from countylib.paths import data_dir
 from countylib.rules import describe_overdue
 from countylib.settings import get_setting
 from screens.base import AreaScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 
 
 class OverdueScreen(AreaScreen):
@@ -159,7 +159,7 @@ class OverdueScreen(AreaScreen):
         )
         self.app.push_screen(dialog, self._mark_lost)
 
-    def _mark_lost(self, yes: bool | None) -> None:
+    def _mark_lost(self, yes: bool) -> None:
         if not yes:
             return
         try:
