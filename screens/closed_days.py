@@ -25,6 +25,7 @@ from screens.setting_edit import SettingEditScreen
 
 class ClosedDaysScreen(AreaScreen):
     CSS_PATH = "closed_days.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("escape", "back", N_("Back to Settings"), id="closed_days.back"),
         Binding("ctrl+n", "close", N_("Close days"), id="closed_days.close"),

@@ -30,6 +30,7 @@ from screens.confirm import ConfirmDialog
 
 class OverdueScreen(AreaScreen):
     CSS_PATH = "desk.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("escape", "back", N_("Back to the desk"), id="overdue.back"),
         Binding("ctrl+f", "toggle_scope", N_("This desk / everywhere"), id="overdue.scope"),

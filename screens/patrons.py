@@ -74,6 +74,7 @@ REPEAT_AFTER_DIALOG = 0.6  # seconds: a key this soon after a dialog closed is i
 
 class PatronsScreen(AreaScreen):
     CSS_PATH = "patrons.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("ctrl+j", "search", N_("Search"), id="patrons.search", show=False),
         Binding("ctrl+n", "register", N_("New card"), id="patrons.register"),
