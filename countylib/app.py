@@ -67,15 +67,17 @@ class CountyLibApp(App[None]):
     TITLE = "CountyLib"
     DEFAULT_MODE = GATE
     MODES = {GATE: Screen}
+    # Quit, lock and sign out are named on the home screen rather than in every footer: an
+    # area's own keys need the room (the desk's fill 120 columns). F1 leads back to them.
     BINDINGS = [
-        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True, show=False),
         Binding("f1", "open_area('home')", N_("Home"), id="app.home"),
         *[
             Binding(area.key, f"open_area('{area.id}')", area.title, id=f"app.area.{area.id}", show=False)
             for area in AREAS
         ],
-        Binding("ctrl+l", "lock", N_("Lock"), id="app.lock"),
-        Binding("ctrl+o", "sign_out", N_("Sign out"), id="app.sign_out"),
+        Binding("ctrl+l", "lock", N_("Lock"), id="app.lock", show=False),
+        Binding("ctrl+o", "sign_out", N_("Sign out"), id="app.sign_out", show=False),
     ]
 
     def __init__(self, database: pw.SqliteDatabase, config: AppConfig) -> None:

@@ -19,7 +19,8 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
 from printing.attendance import render_attendance_sheet, render_sign_in_sheet
 from screens.base import AreaScreen
-from screens.events_common import ConfirmDialog, PromptDialog, export_path, fill_table, parse_number
+from screens.confirm import ConfirmDialog
+from screens.events_common import PromptDialog, export_path, fill_table, parse_number
 from screens.i18n import translate_bindings
 
 
@@ -196,7 +197,7 @@ class ActivityScreen(AreaScreen):
         if row is None:
             return
 
-        def confirmed(yes: bool | None) -> None:
+        def confirmed(yes: bool) -> None:
             if not yes:
                 return
             try:
@@ -212,8 +213,10 @@ class ActivityScreen(AreaScreen):
             self.say(text)
             self.reload()
 
+        question = _("Cancel {name}'s registration?").format(name=row.name)
+        # "Cancel" beside "Cancel registration" would read as the same thing.
         self.app.push_screen(
-            ConfirmDialog(_("Cancel {name}'s registration?").format(name=row.name), _("Cancel registration")), confirmed
+            ConfirmDialog(_("Cancel a registration"), question, _("Cancel registration"), cancel=_("Back")), confirmed
         )
 
     @on(Button.Pressed, "#do-no-show")

@@ -14,6 +14,9 @@ from screens.widgets.statusbar import StatusBar
 class AreaScreen(Screen):
     """Base for area screens. Subclasses implement ``compose_body``."""
 
+    # Set by a screen with many keys: closer together, they fit on one line at 120 columns.
+    COMPACT_FOOTER = False
+
     def __init__(self, ctx: ServiceContext, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
@@ -22,7 +25,7 @@ class AreaScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=self.COMPACT_FOOTER)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

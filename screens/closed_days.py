@@ -19,12 +19,13 @@ from countylib.i18n import N_, _, format_date, join_list
 from countylib.settings import change_setting
 from screens.base import AreaScreen
 from screens.closed_day_form import ClosedDayForm
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.setting_edit import SettingEditScreen
 
 
 class ClosedDaysScreen(AreaScreen):
     CSS_PATH = "closed_days.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("escape", "back", N_("Back to Settings"), id="closed_days.back"),
         Binding("ctrl+n", "close", N_("Close days"), id="closed_days.close"),
@@ -121,7 +122,7 @@ class ClosedDaysScreen(AreaScreen):
             date=format_date(day.day), where=where
         )
 
-        def reopen(yes: bool | None) -> None:
+        def reopen(yes: bool) -> None:
             if not yes:
                 return
             try:

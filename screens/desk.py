@@ -21,7 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from countylib.circulation import (
@@ -61,7 +61,8 @@ from countylib.scanning import RepeatFilter, check_code
 from countylib.settings import get_setting
 from printing.slips import ReceiptLine
 from screens.base import AreaScreen
-from screens.desk_dialogs import CodeDialog, ConfirmDialog, HoldSlipDialog, ReasonDialog
+from screens.confirm import ConfirmDialog
+from screens.desk_dialogs import CodeDialog, HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from screens.widgets.scan_field import ScanField
@@ -109,6 +110,7 @@ class SessionEntry:
 
 class DeskScreen(AreaScreen):
     CSS_PATH = "desk.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("ctrl+j", "submit_scan", N_("Enter"), id="desk.submit", show=False),
         Binding("f12", "toggle_return", N_("Return mode"), id="desk.return_mode"),
@@ -169,7 +171,6 @@ class DeskScreen(AreaScreen):
         loans = self.query_one("#loans", DataTable)
         loans.add_columns(_("Barcode"), _("Title"), _("Due"), _("State"))
         loans.can_focus = False  # the scan field keeps the focus; ↑/↓ move the loan cursor
-        self.query_one(Footer).compact = True  # every desk key fits on one line
         self.render_all()
         self.query_one("#scan", Input).focus()
 

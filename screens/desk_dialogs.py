@@ -16,7 +16,6 @@ from countylib.i18n import N_, _, format_date
 from countylib.scanning import looks_like_scan
 from printing.slips import HoldSlip, mask_card
 from screens.i18n import translate_bindings
-from screens.widgets.button_row import ButtonRow
 from screens.widgets.scan_field import ScanField
 
 
@@ -165,31 +164,3 @@ class HoldSlipDialog(_Dialog):
     def done_pressed(self) -> None:
         self.dismiss(None)
 
-
-class ConfirmDialog(_Dialog):
-    """Yes or no to something that changes many records. Dismisses with True or None."""
-
-    def __init__(self, title: str, question: str, confirm: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.question = question
-        self.confirm = confirm
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question)
-            with ButtonRow(classes="dialog-buttons"):
-                yield Button(self.confirm, id="ok", variant="warning")
-                yield Button(_("Cancel"), id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    @on(Button.Pressed, "#ok")
-    def confirmed(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def cancel_pressed(self) -> None:
-        self.dismiss(None)

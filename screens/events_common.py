@@ -1,5 +1,5 @@
 """Small pieces the events-area screens share: reading typed dates and numbers, where exported
-files go, and two dialogs (a yes/no question and a short text prompt)."""
+files go, and a dialog asking for a short text."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from countylib.errors import ValidationError
 from countylib.i18n import N_, _
 from countylib.paths import data_dir
 from screens.i18n import translate_bindings
-from screens.widgets.button_row import ButtonRow
 
 
 def export_path(stem: str, suffix: str) -> Path:
@@ -64,37 +63,6 @@ def parse_number(text: str, *, optional: bool = False) -> int | None:
     if not text.isdigit():
         raise ValidationError("{value} is not a whole number.", value=text or "—")
     return int(text)
-
-
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question; escape means no, and so does Enter until another button is chosen."""
-
-    CSS_PATH = "activities.tcss"
-    BINDINGS = [Binding("escape", "no", N_("Cancel"), id="confirm.cancel")]
-
-    def __init__(self, question: str, yes: str) -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes
-        translate_bindings(self)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, classes="question")
-            with ButtonRow(classes="buttons"):
-                yield Button(self.yes, id="yes", variant="warning")
-                yield Button(_("Back"), id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed, "#yes")
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_no(self) -> None:
-        self.dismiss(False)
 
 
 class PromptDialog(ModalScreen[tuple[str, bool] | None]):

@@ -31,7 +31,7 @@ class HomeScreen(AreaScreen):
                     button = Button(label, id=f"area-{area.id}", disabled=not allowed)
                     button.tooltip = _(area.help)
                     yield button
-            yield Static(_("Ctrl+P: command palette · Ctrl+L: lock · Ctrl+Q: quit"), id="home-hint")
+            yield Static(_("Ctrl+P: command palette · Ctrl+L: lock · Ctrl+O: sign out · Ctrl+Q: quit"), id="home-hint")
 
     @on(Button.Pressed)
     def open_area(self, event: Button.Pressed) -> None:

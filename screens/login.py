@@ -14,14 +14,14 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _
 from screens.i18n import translate_bindings
-from screens.widgets.footer import Footer
+from screens.widgets.footer import GATE_QUIT, Footer
 
 DEMO_ACCOUNTS = (("admin", "admin123"), ("librarian", "librarian123"), ("volunteer", "volunteer123"))
 
 
 class LoginScreen(Screen):
     CSS_PATH = "login.tcss"
-    BINDINGS = [Binding("ctrl+j", "submit", N_("Sign in"), id="login.submit", show=False)]
+    BINDINGS = [Binding("ctrl+j", "submit", N_("Sign in"), id="login.submit", show=False), GATE_QUIT]
 
     def __init__(self, ctx: ServiceContext, *, demo: bool = False) -> None:
         super().__init__()

@@ -25,11 +25,12 @@ from countylib.paths import data_dir
 from countylib.rules import describe_overdue
 from countylib.settings import get_setting
 from screens.base import AreaScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 
 
 class OverdueScreen(AreaScreen):
     CSS_PATH = "desk.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("escape", "back", N_("Back to the desk"), id="overdue.back"),
         Binding("ctrl+f", "toggle_scope", N_("This desk / everywhere"), id="overdue.scope"),
@@ -159,7 +160,7 @@ class OverdueScreen(AreaScreen):
         )
         self.app.push_screen(dialog, self._mark_lost)
 
-    def _mark_lost(self, yes: bool | None) -> None:
+    def _mark_lost(self, yes: bool) -> None:
         if not yes:
             return
         try:

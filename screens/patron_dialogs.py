@@ -1,5 +1,5 @@
 """Dialogs of the patrons area: renew, suspend, replace a card (补证), return a card (退证),
-reset the PIN, show the ID number, and a yes/no question.
+reset the PIN, show the ID number.
 
 A dialog that changes something calls the service itself and stays open with the service's
 message when it refuses, so nothing is half-written and nothing typed is lost. Escape
@@ -106,29 +106,6 @@ class PatronDialog(ModalScreen):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class PatronConfirmDialog(PatronDialog):
-    """A question with lines of explanation; dismisses True or None."""
-
-    confirm_variant = "warning"
-
-    def __init__(self, title: str, lines: list[str], confirm: str) -> None:
-        self.title_text, self.lines, self.confirm_text = title, lines, confirm
-        super().__init__()
-
-    def compose_dialog(self) -> ComposeResult:
-        yield Static(self.title_text, classes="dialog-title")
-        for line in self.lines:
-            yield Static("• " + line, classes="dialog-line")
-
-    def focus_start(self) -> None:
-        ok = self.query_one("#ok", Button)
-        ok.label = self.confirm_text
-        ok.focus()
-
-    def submit(self) -> None:
-        self.dismiss(True)
 
 
 class RenewDialog(PatronDialog):

@@ -35,7 +35,8 @@ from countylib.patrons import (
 )
 from countylib.settings import get_setting
 from screens.base import AreaScreen
-from screens.patron_dialogs import PatronConfirmDialog, yuan
+from screens.confirm import ConfirmDialog
+from screens.patron_dialogs import yuan
 
 # service field name → the widget that holds it
 FIELD_WIDGETS = {
@@ -283,7 +284,12 @@ class PatronFormScreen(AreaScreen):
         except PossibleDuplicate as exc:
             lines = [f"{m.card_number}  {m.name}  — {m.why}" for m in exc.matches]
             self.app.push_screen(
-                PatronConfirmDialog(_("This reader may already have a card"), lines, _("Register anyway")),
+                ConfirmDialog(
+                    _("This reader may already have a card"),
+                    _("Issue a new card all the same?"),
+                    _("Register anyway"),
+                    details=lines,
+                ),
                 lambda yes: self.action_save(True) if yes else None,
             )
             return
@@ -291,7 +297,7 @@ class PatronFormScreen(AreaScreen):
             self.show_error(exc.message, "id_number")
             existing = exc.patron_id  # the except clause unbinds exc before the dialog answers
             self.app.push_screen(
-                PatronConfirmDialog(exc.message, [], _("Open that record")),
+                ConfirmDialog(_("Already registered"), exc.message, _("Open that record")),
                 lambda yes: self.dismiss(existing) if yes else None,
             )
             return

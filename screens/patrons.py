@@ -39,7 +39,7 @@ from countylib.roles import ADMIN
 from countylib.settings import get_setting
 from printing.cards import render_cards
 from screens.base import AreaScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.patron_dialogs import (
     IdNumberDialog,
     RenewDialog,
@@ -76,6 +76,7 @@ REPEAT_AFTER_DIALOG = 0.6  # seconds: a key this soon after a dialog closed is i
 
 class PatronsScreen(AreaScreen):
     CSS_PATH = "patrons.tcss"
+    COMPACT_FOOTER = True
     BINDINGS = [
         Binding("ctrl+j", "search", N_("Search"), id="patrons.search", show=False),
         Binding("ctrl+n", "register", N_("New card"), id="patrons.register"),

@@ -35,7 +35,8 @@ from countylib.locations import (
 )
 from printing.attendance import render_transfer_list
 from screens.base import AreaScreen
-from screens.events_common import ConfirmDialog, clip, export_path, fill_table
+from screens.confirm import ConfirmDialog
+from screens.events_common import clip, export_path, fill_table
 from screens.i18n import translate_bindings
 
 
@@ -358,13 +359,16 @@ class DepositsPane(Vertical):
             return
         [summary] = [c for c in deposits.list_collections() if c.id == collection_id]
 
-        def print_it(yes: bool | None) -> None:
+        def print_it(yes: bool) -> None:
             if yes:
                 self.print_transfer_list(collection_id)
 
         _say(self.query_one("#dep-message", Static), _("{count} items sent to {place}.").format(count=summary.total, place=summary.location_name))
         self.app.push_screen(
-            ConfirmDialog(_("Make the transfer list (PDF) to go with them?"), _("Transfer list (PDF)")),
+            # The items are sent already: "Cancel" would read as taking that back.
+            ConfirmDialog(
+                _("Transfer list"), _("Make the transfer list (PDF) to go with them?"), _("Transfer list (PDF)"), cancel=_("No")
+            ),
             print_it,
         )
 
@@ -495,12 +499,16 @@ class DepositSendScreen(AreaScreen):
             self.dismiss(None)
             return
 
-        def leave(yes: bool | None) -> None:
+        def leave(yes: bool) -> None:
             if yes:
                 self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmDialog(_("{count} scanned items have not been sent. Leave without sending?").format(count=len(self.items)), _("Leave")),
+            ConfirmDialog(
+                _("Leave without sending"),
+                _("{count} scanned items have not been sent. Leave without sending?").format(count=len(self.items)),
+                _("Leave"),
+            ),
             leave,
         )
 

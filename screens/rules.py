@@ -21,7 +21,7 @@ from countylib.rule_matrix import ITEM_TYPE_LABELS, branch_choices, is_default, 
 from countylib.rules import delete_rule, find_rule
 from countylib.settings import get_setting
 from screens.base import AreaScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.rule_form import RuleForm, yuan
 
 COLUMNS = (
@@ -212,7 +212,7 @@ class RulesScreen(AreaScreen):
             lambda yes: self.delete_confirmed(rule, yes),
         )
 
-    def delete_confirmed(self, rule, confirmed: bool | None) -> None:
+    def delete_confirmed(self, rule, confirmed: bool) -> None:
         if not confirmed:
             return
         try:

@@ -17,7 +17,7 @@ from countylib.i18n import N_, _, format_datetime
 from countylib.roles import ROLE_NAMES
 from countylib.staff import deactivate_staff, reactivate_staff
 from screens.base import AreaScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.staff_form import NewStaffForm, PasswordForm, RoleForm
 
 

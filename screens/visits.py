@@ -21,7 +21,8 @@ from countylib.dates import parse_date
 from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date
 from countylib.locations import list_locations, location_by_code
-from screens.events_common import ConfirmDialog, fill_table, parse_number
+from screens.confirm import ConfirmDialog
+from screens.events_common import fill_table, parse_number
 from screens.i18n import translate_bindings
 
 NONE = "-"
@@ -154,7 +155,7 @@ class VisitsPane(Vertical):
             self.say(_("Nothing is counted at {place} on {date}.").format(place=name, date=format_date(day)), error=True)
             return
 
-        def clear(yes: bool | None) -> None:
+        def clear(yes: bool) -> None:
             if not yes:
                 return
             try:
@@ -167,7 +168,7 @@ class VisitsPane(Vertical):
 
         question = _("Clear the visitor counts of {place} on {date}?").format(place=name, date=format_date(day))
         question += "\n" + self._day_text(place, day)
-        self.app.push_screen(ConfirmDialog(question, _("Clear the day")), clear)
+        self.app.push_screen(ConfirmDialog(_("Clear visitor counts"), question, _("Clear the day")), clear)
 
     @on(Input.Submitted, "#population")
     @on(Button.Pressed, "#population-set")

@@ -1,5 +1,5 @@
 """Dialogs of the volunteers area: the record form, a new shift, one shift's people, and the
-small prompts (reason, hours correction, rating, review, yes/no).
+small prompts (reason, hours correction, rating, review).
 
 Each dialog that changes something calls the service itself and stays open with the
 service's message when it refuses, so nothing is half-written and nothing typed is lost.
@@ -54,6 +54,7 @@ from countylib.volunteers import (
     volunteer_accounts,
 )
 from printing.volunteers import hours_text
+from screens.confirm import ConfirmDialog
 from screens.i18n import translate_bindings
 from screens.widgets.button_row import ButtonRow
 
@@ -414,8 +415,13 @@ class ShiftDetail(Dialog):
             self.show_error(join_sentences(c.message for c in fit.concerns if c.blocking))
             return
         if fit.warnings:
-            question = "\n".join(c.message for c in fit.warnings) + "\n\n" + _("Assign {name} anyway?").format(name=volunteer.name)
-            self.app.push_screen(Confirm(self.ctx, question), lambda yes: self._assign(volunteer) if yes else None)
+            dialog = ConfirmDialog(
+                _("This shift may not suit {name}").format(name=volunteer.name),
+                _("Assign {name} anyway?").format(name=volunteer.name),
+                _("Assign anyway"),
+                details=[c.message for c in fit.warnings],
+            )
+            self.app.push_screen(dialog, lambda yes: self._assign(volunteer) if yes else None)
         else:
             self._assign(volunteer)
 
@@ -549,32 +555,6 @@ class ReasonPrompt(Dialog):
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:
         self.dismiss(None)
-
-
-class Confirm(Dialog):
-    """A yes/no question; No has the focus, so a stray Enter changes nothing."""
-
-    def __init__(self, ctx: ServiceContext, question: str) -> None:
-        super().__init__(ctx)
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-question")
-            with ButtonRow(classes="dialog-buttons"):
-                yield Button(_("Yes"), variant="primary", id="yes")
-                yield Button(_("No"), id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed, "#yes")
-    def yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def no(self) -> None:
-        self.dismiss(False)
 
 
 class HoursDialog(Dialog):

@@ -24,8 +24,9 @@ from countylib.volunteer_recognition import (
     service_certificate,
 )
 from printing.volunteers import hours_text, render_certificate, render_hours_statement
+from screens.confirm import ConfirmDialog
 from screens.roster import volunteer_paper_path
-from screens.volunteer_modals import Confirm, ReviewForm
+from screens.volunteer_modals import ReviewForm
 
 
 class RecognitionPane(Vertical):
@@ -151,7 +152,10 @@ class RecognitionPane(Vertical):
             self.app.notify(_("No proposals are waiting for {year}.").format(year=self.year), severity="warning")
             return
         question = _("Name these volunteers outstanding for {year}?").format(year=self.year) + "\n" + "、".join(r.name for r in rows)
-        self.app.push_screen(Confirm(self.ctx, question), lambda yes: self._confirm([r.volunteer_id for r in rows]) if yes else None)
+        self.app.push_screen(
+            ConfirmDialog(_("Outstanding volunteers"), question, _("Confirm proposed")),
+            lambda yes: self._confirm([r.volunteer_id for r in rows]) if yes else None,
+        )
 
     @on(Button.Pressed, "#rank-confirm-one")
     def confirm_one(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Center, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -13,18 +16,21 @@ from countylib.context import ServiceContext
 from countylib.errors import CountyLibError, ValidationError
 from countylib.i18n import LANGUAGE_NAMES, _, current_language
 from countylib.library import initialize_library
-from screens.widgets.footer import Footer
+from screens.i18n import translate_bindings
+from screens.widgets.footer import GATE_QUIT, Footer
 
 
 class WizardScreen(Screen[ServiceContext]):
     """Dismisses with the new library's context once it is set up."""
 
     CSS_PATH = "wizard.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [GATE_QUIT]
 
     def __init__(self, database, clock=None) -> None:
         super().__init__()
         self.database = database
         self.clock = clock
+        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Center():
@@ -63,6 +69,7 @@ class WizardScreen(Screen[ServiceContext]):
 
     async def retranslate(self) -> None:
         values = {i.id: i.value for i in self.query(Input)}
+        translate_bindings(self)
         await self.recompose()
         for input_id, value in values.items():
             self.query_one(f"#{input_id}", Input).value = value

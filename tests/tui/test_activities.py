@@ -16,8 +16,8 @@ from countylib.paths import data_dir
 from models import Bib, DepositLine, Item, Location, Outbox, Patron, Registration, VisitCount
 from screens.activities import ActivitiesScreen
 from screens.activity import ActivityScreen
+from screens.confirm import ConfirmDialog
 from screens.door import DoorScreen
-from screens.events_common import ConfirmDialog
 from screens.places import DepositReturnScreen, DepositSendScreen
 from tests.tui.pilot_helpers import click_button, screen_text, sign_in, type_into
 
@@ -99,7 +99,7 @@ async def test_register_by_card_waitlist_and_promotion(db_path, branch):
         await pilot.click("#do-cancel-reg")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.click("#yes")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert "赵晓燕 moves up from the waitlist" in message(pilot, "#a-message")
     statuses = {r.patron.card_number: r.status for r in Registration.select()}
@@ -225,7 +225,7 @@ async def test_a_deposit_collection_sent_out_and_taken_back(db_path, shelf):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)  # offer the transfer list
-        await pilot.click("#yes")
+        await pilot.click("#confirm")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ActivitiesScreen)
@@ -310,11 +310,11 @@ async def test_a_day_counted_by_the_hour_is_cleared_and_counted_as_a_total(db_pa
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
         assert "10:00 100" in screen_text(pilot)
-        await pilot.click("#no")  # thought better of it: nothing changes
+        await pilot.click("#cancel")  # thought better of it: nothing changes
         await pilot.pause()
         assert VisitCount.select().count() == 1
         await click_button(pilot, "#visit-clear")
-        await pilot.click("#yes")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert "count the day again" in message(pilot, "#visit-message")
         await save_count(pilot, "", "50")

@@ -14,8 +14,9 @@ from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
 from countylib.scanning import RepeatFilter
 from models import Hold, InHouseUse, Item, Loan, Outbox
+from screens.confirm import ConfirmDialog
 from screens.desk import DeskScreen
-from screens.desk_dialogs import ConfirmDialog, HoldSlipDialog, ReasonDialog
+from screens.desk_dialogs import HoldSlipDialog, ReasonDialog
 from screens.holdshelf import HoldShelfScreen
 from screens.overdue import OverdueScreen
 from tests.circulation_helpers import home, make_bib, make_item, make_patron
@@ -235,7 +236,7 @@ async def test_a_second_undo_in_a_row_asks_first(library, db_path):
 
         await pilot.press("ctrl+z")
         await pilot.pause()
-        await pilot.click("#ok")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert app.screen is desk and on_loan() == []
         assert "Loan undone: 红楼梦 taken back" in result(pilot)

@@ -14,7 +14,7 @@ from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
 from countylib.patrons import ERASED_NAME, register_patron, return_card
 from models import AuditLog, CardEvent, Loan, Outbox, Patron
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.patron_dialogs import ReplaceCardDialog, ReturnCardDialog
 from screens.patron_form import PatronFormScreen
 from screens.patrons import REPEAT_AFTER_DIALOG, PatronsScreen
@@ -124,6 +124,35 @@ async def test_register_a_child_with_a_guardian(library, db_path):
         assert table_cards(pilot) == [child.card_number]
         assert "李小明" in text_of(pilot, "#patron-detail") and "张三丰" in text_of(pilot, "#patron-detail")
         shot(app, "patrons-child-registered")
+
+
+async def test_a_possible_second_card_is_asked_about_and_a_stray_enter_issues_none(library, db_path):
+    register_patron(library, adult_form())  # 张三丰, HX0100001
+    app = _app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_new_card_form(pilot)
+        await type_into(pilot, "#f-name", "张三丰")
+        await type_into(pilot, "#f-id-number", resident_id("19850101", "777"))
+        await type_into(pilot, "#f-phone", "13812345678")  # same name and phone
+        app.screen.query_one("#f-consent", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.details == ["HX0100001  张三丰  — same name and phone"]
+        assert dialog.focused.id == "cancel"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PatronFormScreen)  # back in the form, all typed kept
+        assert Patron.select().count() == 1
+
+        await pilot.pause(REPEAT_AFTER_DIALOG)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("left", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatronsScreen)
+    assert Patron.select().where(Patron.name == "张三丰").count() == 2
 
 
 async def test_the_guardian_link_follows_the_card_field(library, db_path):
@@ -310,7 +339,7 @@ async def test_opening_the_area_erases_nothing_and_erasing_asks_first(library, d
 
         await click(pilot, "#erase-expired")
         assert isinstance(app.screen, ConfirmDialog)
-        await click(pilot, "#ok")
+        await click(pilot, "#confirm")
         await settle(pilot)
         assert isinstance(app.screen, PatronsScreen)
         assert Patron.get_by_id(patron.id).status == "erased"

@@ -14,7 +14,7 @@ from countylib.rules import due_date
 from models import Calendar, CirculationRule, Staff
 from screens.closed_day_form import ClosedDayForm
 from screens.closed_days import ClosedDaysScreen
-from screens.desk_dialogs import ConfirmDialog
+from screens.confirm import ConfirmDialog
 from screens.rule_form import RuleForm
 from screens.rules import RulesScreen
 from screens.settings import SettingsScreen
@@ -87,7 +87,7 @@ async def test_add_a_childrens_rule_test_it_and_delete_it(library, db_path):
         await press(pilot, "delete")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.pause(0.25)
-        await pilot.click("#ok")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert isinstance(app.screen, RulesScreen)
         assert not CirculationRule.select().where(CirculationRule.patron_category == "child").exists()
@@ -181,7 +181,7 @@ async def test_close_a_run_of_days_and_due_dates_skip_it(library, db_path):
         await press(pilot, "delete")  # reopen the 21st
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.pause(0.25)
-        await pilot.click("#ok")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert [c.day for c in Calendar.select()] == [dt.date(2026, 12, 22)]
         assert due_date(library.branch.id, dt.date(2026, 11, 21), 30) == dt.date(2026, 12, 21)
@@ -256,13 +256,13 @@ async def test_an_admin_cannot_deactivate_themselves_but_can_others(library, db_
         table.move_cursor(row=names.index("admin"))
         await press(pilot, "ctrl+d")
         await pilot.pause(0.25)
-        await pilot.click("#ok")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert "You cannot deactivate your own account" in notes(app)
         table.move_cursor(row=names.index("wang"))
         await press(pilot, "ctrl+d")
         await pilot.pause(0.25)
-        await pilot.click("#ok")
+        await pilot.click("#confirm")
         await pilot.pause()
         assert "wang can no longer sign in." in notes(app)
         assert str(table.get_row_at(names.index("wang"))[3]) == "no"

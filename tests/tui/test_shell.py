@@ -6,6 +6,7 @@ import time
 
 import pytest
 from textual.widgets import Footer, Select, Static
+from textual.widgets._footer import FooterKey
 
 from countylib.app import AppConfig, make_app
 from countylib.clock import FixedClock
@@ -97,6 +98,36 @@ async def test_every_area_is_reached_by_the_mouse(library, db_path):
             await pilot.pause()
 
 
+# The screens one key away from an area's, by the area's key: each is left with Escape.
+SCREENS_WITHIN = {"f2": ["f11", "ctrl+f"], "f3": ["ctrl+n"], "f10": ["ctrl+r", "ctrl+d", "ctrl+u", "ctrl+a"]}
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+async def test_every_areas_keys_fit_in_the_footer_at_120_columns(library, db_path, language):
+    app = _app(db_path, language=language)
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        def footer_width() -> int:
+            keys = app.screen.query_one(Footer).query(FooterKey)
+            return sum(key.outer_size.width + key.styles.margin.width for key in keys)  # compact keys have a margin
+
+        assert "ctrl+q" in [key.key for key in app.screen.query(FooterKey)]  # no home screen names it yet
+        await sign_in(pilot)
+        widths = {"home": footer_width()}
+        for area in AREAS:
+            await pilot.press(area.key)
+            await pilot.pause()
+            widths[area.id] = footer_width()
+            for key in SCREENS_WITHIN.get(area.key, []):
+                await pilot.press(key)
+                await pilot.pause()
+                widths[type(app.screen).__name__] = footer_width()
+                await pilot.press("escape")
+                await pilot.pause()
+        assert len(widths) == 1 + len(AREAS) + 7  # every screen reached
+        assert {name: width for name, width in widths.items() if width > 120} == {}
+
+
 async def test_areas_are_offered_in_the_command_palette(library, db_path):
     app = _app(db_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -129,7 +160,7 @@ async def test_switching_language_in_settings_needs_no_restart(library, db_path)
         assert current_language() == "zh_CN"
         assert "界面语言" in screen_text(pilot)
         footer_keys = [str(k.description) for k in app.screen.query_one(Footer).query("FooterKey")]
-        assert "退出" in footer_keys
+        assert "首页" in footer_keys
         await pilot.press("f1")
         await pilot.pause()
         assert "欢迎" in screen_text(pilot)

@@ -237,7 +237,7 @@ async def test_a_double_scan_at_the_desk_does_not_sign_out(library, db_path):
 
 
 async def test_assigning_asks_only_when_it_can_be_done_and_no_is_the_default(library, db_path):
-    from screens.volunteer_modals import Confirm
+    from screens.confirm import ConfirmDialog
 
     async def pick_candidate(pilot, name: str) -> None:
         candidates = app.screen.query_one("#detail-candidates", DataTable)
@@ -267,12 +267,12 @@ async def test_assigning_asks_only_when_it_can_be_done_and_no_is_the_default(lib
         await pilot.pause()
         await pick_candidate(pilot, "周东平")
         await pilot.pause()
-        assert isinstance(app.screen, Confirm)
-        assert app.screen.focused.id == "no"
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.focused.id == "cancel"
         await pilot.press("left")
-        assert app.screen.focused.id == "yes"
+        assert app.screen.focused.id == "confirm"
         await pilot.press("right")
-        assert app.screen.focused.id == "no"
+        assert app.screen.focused.id == "cancel"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ShiftDetail)
