@@ -976,7 +976,8 @@ class Fold:
         limit = p.get("max_renewals")
         state["renewal_log"] = [*state.get("renewal_log", []), self.side(
             incoming, at, barcode=p.get("barcode") or state.get("barcode"),
-            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit)]
+            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit,
+            seq=incoming.event["seq"], renewals=p.get("renewals"))]
         self.touch("loan", loan)
         if isinstance(limit, int) and count > limit and not p.get("limit_overridden"):
             # Renewed at two desks that were offline: each kept to the limit, together they did not.
@@ -996,9 +997,8 @@ class Fold:
         state = self.state(loan)
         state.update(due_date=p.get("due_date", state.get("due_date")), renewals=p.get("renewals", state.get("renewals")),
                      corrected=p.get("undid"))
-        if p.get("undid") == "renew" and state.get("renewal_count"):
-            state["renewal_count"] -= 1
-            state["renewal_log"] = state.get("renewal_log", [])[:-1]
+        if p.get("undid") == "renew":
+            self._take_back_renewal(incoming, state)
         if p.get("open") and not loan.is_open:
             other = self.open_loan(loan.item_id)
             if other is None:
@@ -1009,6 +1009,22 @@ class Fold:
                     self._set_item(item, status="on_loan", location=None, at=self.corrected(incoming, None),
                                    branch=incoming.branch, hlc=incoming.event["hlc"])
         self.touch("loan", loan)
+
+    def _take_back_renewal(self, incoming: Incoming, state: dict[str, Any]) -> None:
+        """An undone renewal comes off the loan's count. Desks now send the undo alone; older
+        ones first sent a ``loan.renewed`` putting the due date back (the event just before the
+        undo, from the same device, stating the renewals the undo states), which was counted as
+        a renewal too: that one comes off as well."""
+        log = list(state.get("renewal_log", []))
+        mine = [i for i, s in enumerate(log) if s.get("device_id") == incoming.device_id]
+        undone = mine[-1:]  # this desk's last renewal
+        if mine and _put_back_by_undo(log[mine[-1]], incoming):
+            undone = mine[-2:]
+        if not mine and log:
+            undone = [len(log) - 1]  # the renewal was published from elsewhere: the latest one
+        count = int(state.get("renewal_count", state.get("renewals") or 0))
+        state["renewal_count"] = max(0, count - (len(undone) or 1))
+        state["renewal_log"] = [s for i, s in enumerate(log) if i not in undone]
 
     # -- holds ------------------------------------------------------------------------
 
@@ -1239,6 +1255,12 @@ def hub_hlc_after(events_hlc: list[int], now_ms: int) -> int:
             continue  # one bad clock must not drag the whole county's clock forward
     set_meta("hlc", str(clock.last))
     return clock.last
+
+
+def _put_back_by_undo(side: dict[str, Any], undo: Incoming) -> bool:
+    """The logged renewal is the due date an older desk's undo put back just before ``undo``."""
+    return (side.get("type") == "loan.renewed" and side.get("max_renewals") is None
+            and side.get("seq") == undo.event["seq"] - 1 and side.get("renewals") == undo.payload.get("renewals"))
 
 
 def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
