@@ -345,6 +345,10 @@ def _check_in_item(
             "location": here.code,
             "checked_in_at": iso_utc(now),
             "outcome": routing.outcome,
+            # No loan here and the copy not on loan as far as this database knows (on the shelf,
+            # in transit, set aside): no return for the hub to wait for. "on_loan" without a loan
+            # here is a loan made at another branch (通借通还): that return the hub must match.
+            "not_on_loan": loan is None and previous != "on_loan",
         },
     )
     if set_aside is None:

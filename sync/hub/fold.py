@@ -922,7 +922,10 @@ class Fold:
             if loan.is_open or state.get("closed_by") == "implied_by_checkout":
                 self._close(loan, at, p.get("location"), "return")
                 self.touch("loan", loan, self._loan_scope(item, branch))
-        else:
+        elif not p.get("not_on_loan"):
+            # A return waiting for its check-out. A copy the desk knew was not on loan (scanned
+            # off the shelf, or received in transit) closes a loan the hub knows, but it is no
+            # return to wait with: it only moves the copy.
             self._any_parked = True
             parked = ParkedReturn(event_id=incoming.event["id"], item_id=item.id, returned_at=at,
                                   branch=incoming.branch, location=p.get("location") or "", received_at=self.now,
