@@ -534,6 +534,37 @@ class Fold:
         self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch,
                        hlc=incoming.event["hlc"])
 
+    def on_deposit_sent(self, incoming: Incoming) -> None:
+        """A deposit collection went out to a reading point or the van: each copy is there now,
+        still loanable (its status is left as it is)."""
+        place = incoming.payload["collection"]["location"]
+        self._move_copies(incoming, [(line, place) for line in incoming.payload["items"]],
+                          self.corrected(incoming, incoming.payload["collection"].get("sent_at")))
+
+    def on_deposit_returned(self, incoming: Incoming) -> None:
+        """Copies came back from a deposit collection, each to the place it was sent from."""
+        p = incoming.payload
+        self._move_copies(incoming, [(line, line["to"]) for line in p["items"]], self.corrected(incoming, p.get("returned_at")))
+
+    def _move_copies(self, incoming: Incoming, moves: list[tuple[dict[str, Any], str]], at: dt.datetime) -> None:
+        """Copies change place, not status. A copy whose state a later event set already (lent
+        at the reading point, say) keeps it; a copy unknown to the county is ITEM_NOT_FOUND."""
+        unknown = []
+        for line, place in moves:
+            if not place:
+                raise InvalidPayload("a deposit line names no place")
+            row = self.item(line.get("item_id"), line.get("barcode"))
+            if row is None:
+                unknown.append(line.get("barcode"))
+                continue
+            if self._stale(row, at, incoming):
+                continue
+            self._set_item(row, status=row.status, location=place, at=at, branch=incoming.branch,
+                           hlc=incoming.event["hlc"])
+        if unknown:
+            self.flag("ITEM_NOT_FOUND", incoming, sides=[self.side(incoming, at, barcode=b) for b in unknown],
+                      note=f"barcodes {', '.join(str(b) for b in unknown)}")
+
     def _stale(self, row: ItemRow, at: dt.datetime, incoming: Incoming) -> bool:
         """The copy's state was set by something later than this event, which did not know it.
 
@@ -1281,6 +1312,11 @@ def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
                        ("conflict_id", "conflict"), ("code", "location"), ("location", "location"),
                        ("pickup_location", "location")):
         add(kind, payload.get(name))
+    for line in payload.get("items") or ():  # deposit collections
+        if isinstance(line, dict):
+            add("item", line.get("item_id"))
+            add("barcode", line.get("barcode"))
+            add("location", line.get("to"))
     for nested, fields in (
         ("item", (("id", "item"), ("barcode", "barcode"), ("home_location", "location"),
                   ("current_location", "location"))),
@@ -1288,6 +1324,7 @@ def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
         ("bib", (("id", "bib"),)),
         ("branch", (("code", "location"),)),
         ("location", (("code", "location"),)),
+        ("collection", (("location", "location"),)),
         ("changes", (("id_number_hash", "id_hash"),)),
     ):
         inner = payload.get(nested)

@@ -1,11 +1,13 @@
 """Desk work that moves a copy without lending it, as the hub applies it: a copy scanned back
-that was not on loan."""
+that was not on loan, and deposit collections sent to a reading point and taken back."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from countylib.circulation import check_in
+from countylib.deposits import send_deposit, take_back
+from countylib.locations import PlaceDraft, add_location
 from models import Item, Loan
 from tests.sync import desk
 
@@ -83,3 +85,26 @@ def test_return_of_a_loan_made_elsewhere_still_waits_for_its_check_out(hub, make
         desk.add_patron(ctx, "C0002", "李雷")
     a.sync()
     assert len(hub.admin.conflicts("CHECKIN_WITHOUT_LOAN")) == 1
+
+
+def test_deposit_collection_moves_copies_at_the_hub(hub, make_branch):
+    a, van = _branch_with_a_copy(hub, make_branch)
+    with a.use() as ctx:
+        add_location(ctx, PlaceDraft(code="RP-DC", name="东村阅读点", kind="reading_point", host_organisation="东村村委会"))
+        send_deposit(ctx, "RP-DC", ["HXA0001"])
+        item_id = Item.get(Item.barcode == "HXA0001").id
+    a.sync()
+    item = hub.admin.row("item", item_id)
+    assert (item["status"], item["current_location"], item["current_branch"]) == ("available", "RP-DC", "HXA")
+    van.sync()
+    with van.use():
+        assert Item.get_by_id(item_id).current_location.code == "RP-DC"
+    with a.use() as ctx:
+        take_back(ctx, ["HXA0001"])
+    a.sync()
+    item = hub.admin.row("item", item_id)
+    assert (item["status"], item["current_location"]) == ("available", "HXA")
+    van.sync()
+    with van.use():
+        assert Item.get_by_id(item_id).current_location.code == "HXA"
+    assert hub.admin.conflicts() == []
