@@ -359,6 +359,10 @@ def _check_in_item(
             "location": here.code,
             "checked_in_at": iso_utc(now),
             "outcome": routing.outcome,
+            # No loan here and the copy not on loan as far as this database knows (on the shelf,
+            # in transit, set aside): no return for the hub to wait for. "on_loan" without a loan
+            # here is a loan made at another branch (通借通还): that return the hub must match.
+            "not_on_loan": loan is None and previous != "on_loan",
         },
     )
     if set_aside is None:
@@ -568,17 +572,8 @@ def undo(ctx: ServiceContext, tx: Transaction, *, location: Location | None = No
         loan.due_date = tx.previous_due_date
         loan.renewals = tx.previous_renewals
         loan.save()
-        ctx.record(
-            "loan.renewed",
-            {
-                "loan_id": loan.id,
-                "barcode": item.barcode,
-                "card_number": tx.card_number,
-                "due_date": loan.due_date.isoformat(),
-                "renewals": loan.renewals,
-                "renewed_at": iso_utc(now),
-            },
-        )
+        # The correction alone states the due date and renewals put back: a loan.renewed here
+        # would be counted as one more renewal by whoever counts them (the hub, the reports).
         _correction(ctx, loan, item.barcode, "renew")
         return _("Renewal undone: {title} is due {date} again.").format(title=tx.title, date=format_date(loan.due_date))
     raise RuleViolation(NOT_UNDOABLE)
@@ -595,8 +590,9 @@ UNDONE_CHECK_OUTS = (
 
 def undone_renewals(since_hlc: int) -> list[str]:
     """Outbox ids of the loan.renewed events from ``since_hlc`` on that renewed nothing in the
-    end: each renewal an undo took back, and the undo's own loan.renewed putting the due date
-    back (it comes just before the undo's loan.corrected)."""
+    end: each renewal an undo took back, and, in databases from before the undo recorded its
+    loan.corrected alone, the undo's own loan.renewed putting the due date back (it comes just
+    before the undo's loan.corrected and states the same renewals)."""
     query = (
         Outbox.select(Outbox.id, Outbox.type, Outbox.payload)
         .where((Outbox.hlc >= since_hlc) & Outbox.type.in_(("loan.renewed", "loan.corrected")))

@@ -534,6 +534,37 @@ class Fold:
         self._set_item(row, status=p["status"], location=p.get("location"), at=at, branch=incoming.branch,
                        hlc=incoming.event["hlc"])
 
+    def on_deposit_sent(self, incoming: Incoming) -> None:
+        """A deposit collection went out to a reading point or the van: each copy is there now,
+        still loanable (its status is left as it is)."""
+        place = incoming.payload["collection"]["location"]
+        self._move_copies(incoming, [(line, place) for line in incoming.payload["items"]],
+                          self.corrected(incoming, incoming.payload["collection"].get("sent_at")))
+
+    def on_deposit_returned(self, incoming: Incoming) -> None:
+        """Copies came back from a deposit collection, each to the place it was sent from."""
+        p = incoming.payload
+        self._move_copies(incoming, [(line, line["to"]) for line in p["items"]], self.corrected(incoming, p.get("returned_at")))
+
+    def _move_copies(self, incoming: Incoming, moves: list[tuple[dict[str, Any], str]], at: dt.datetime) -> None:
+        """Copies change place, not status. A copy whose state a later event set already (lent
+        at the reading point, say) keeps it; a copy unknown to the county is ITEM_NOT_FOUND."""
+        unknown = []
+        for line, place in moves:
+            if not place:
+                raise InvalidPayload("a deposit line names no place")
+            row = self.item(line.get("item_id"), line.get("barcode"))
+            if row is None:
+                unknown.append(line.get("barcode"))
+                continue
+            if self._stale(row, at, incoming):
+                continue
+            self._set_item(row, status=row.status, location=place, at=at, branch=incoming.branch,
+                           hlc=incoming.event["hlc"])
+        if unknown:
+            self.flag("ITEM_NOT_FOUND", incoming, sides=[self.side(incoming, at, barcode=b) for b in unknown],
+                      note=f"barcodes {', '.join(str(b) for b in unknown)}")
+
     def _stale(self, row: ItemRow, at: dt.datetime, incoming: Incoming) -> bool:
         """The copy's state was set by something later than this event, which did not know it.
 
@@ -922,7 +953,10 @@ class Fold:
             if loan.is_open or state.get("closed_by") == "implied_by_checkout":
                 self._close(loan, at, p.get("location"), "return")
                 self.touch("loan", loan, self._loan_scope(item, branch))
-        else:
+        elif not p.get("not_on_loan"):
+            # A return waiting for its check-out. A copy the desk knew was not on loan (scanned
+            # off the shelf, or received in transit) closes a loan the hub knows, but it is no
+            # return to wait with: it only moves the copy.
             self._any_parked = True
             parked = ParkedReturn(event_id=incoming.event["id"], item_id=item.id, returned_at=at,
                                   branch=incoming.branch, location=p.get("location") or "", received_at=self.now,
@@ -976,7 +1010,8 @@ class Fold:
         limit = p.get("max_renewals")
         state["renewal_log"] = [*state.get("renewal_log", []), self.side(
             incoming, at, barcode=p.get("barcode") or state.get("barcode"),
-            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit)]
+            card_number=p.get("card_number") or state.get("card_number"), renewal=count, max_renewals=limit,
+            seq=incoming.event["seq"], renewals=p.get("renewals"))]
         self.touch("loan", loan)
         if isinstance(limit, int) and count > limit and not p.get("limit_overridden"):
             # Renewed at two desks that were offline: each kept to the limit, together they did not.
@@ -996,9 +1031,8 @@ class Fold:
         state = self.state(loan)
         state.update(due_date=p.get("due_date", state.get("due_date")), renewals=p.get("renewals", state.get("renewals")),
                      corrected=p.get("undid"))
-        if p.get("undid") == "renew" and state.get("renewal_count"):
-            state["renewal_count"] -= 1
-            state["renewal_log"] = state.get("renewal_log", [])[:-1]
+        if p.get("undid") == "renew":
+            self._take_back_renewal(incoming, state)
         if p.get("open") and not loan.is_open:
             other = self.open_loan(loan.item_id)
             if other is None:
@@ -1009,6 +1043,22 @@ class Fold:
                     self._set_item(item, status="on_loan", location=None, at=self.corrected(incoming, None),
                                    branch=incoming.branch, hlc=incoming.event["hlc"])
         self.touch("loan", loan)
+
+    def _take_back_renewal(self, incoming: Incoming, state: dict[str, Any]) -> None:
+        """An undone renewal comes off the loan's count. Desks now send the undo alone; older
+        ones first sent a ``loan.renewed`` putting the due date back (the event just before the
+        undo, from the same device, stating the renewals the undo states), which was counted as
+        a renewal too: that one comes off as well."""
+        log = list(state.get("renewal_log", []))
+        mine = [i for i, s in enumerate(log) if s.get("device_id") == incoming.device_id]
+        undone = mine[-1:]  # this desk's last renewal
+        if mine and _put_back_by_undo(log[mine[-1]], incoming):
+            undone = mine[-2:]
+        if not mine and log:
+            undone = [len(log) - 1]  # the renewal was published from elsewhere: the latest one
+        count = int(state.get("renewal_count", state.get("renewals") or 0))
+        state["renewal_count"] = max(0, count - (len(undone) or 1))
+        state["renewal_log"] = [s for i, s in enumerate(log) if i not in undone]
 
     # -- holds ------------------------------------------------------------------------
 
@@ -1241,6 +1291,12 @@ def hub_hlc_after(events_hlc: list[int], now_ms: int) -> int:
     return clock.last
 
 
+def _put_back_by_undo(side: dict[str, Any], undo: Incoming) -> bool:
+    """The logged renewal is the due date an older desk's undo put back just before ``undo``."""
+    return (side.get("type") == "loan.renewed" and side.get("max_renewals") is None
+            and side.get("seq") == undo.event["seq"] - 1 and side.get("renewals") == undo.payload.get("renewals"))
+
+
 def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
     """The rows a payload names, by kind (what :meth:`Fold.prefetch` reads in bulk)."""
     if not isinstance(payload, dict):
@@ -1256,6 +1312,11 @@ def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
                        ("conflict_id", "conflict"), ("code", "location"), ("location", "location"),
                        ("pickup_location", "location")):
         add(kind, payload.get(name))
+    for line in payload.get("items") or ():  # deposit collections
+        if isinstance(line, dict):
+            add("item", line.get("item_id"))
+            add("barcode", line.get("barcode"))
+            add("location", line.get("to"))
     for nested, fields in (
         ("item", (("id", "item"), ("barcode", "barcode"), ("home_location", "location"),
                   ("current_location", "location"))),
@@ -1263,6 +1324,7 @@ def _payload_keys(payload: Any, keys: dict[str, set[str]]) -> None:
         ("bib", (("id", "bib"),)),
         ("branch", (("code", "location"),)),
         ("location", (("code", "location"),)),
+        ("collection", (("location", "location"),)),
         ("changes", (("id_number_hash", "id_hash"),)),
     ):
         inner = payload.get(nested)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from models import Conflict, Hold, Item, Loan, Patron
+from models import Conflict, Hold, Item, Loan, Outbox, Patron
 from tests.sync import desk
 
 
@@ -237,6 +237,65 @@ def test_renewal_from_an_old_client_is_not_flagged(hub, make_branch):
         branch.sync()
     assert hub.admin.row("loan", loan.id)["renewal_count"] == 3
     assert hub.admin.conflicts("MAX_RENEWALS_REACHED") == []
+
+
+def test_undone_renewal_comes_off_the_hubs_count(hub, make_branch):
+    """Renewed at A and undone there: the hub counts no renewal, so the van's renewal later is
+    the loan's first and within the limit of one."""
+    from countylib.circulation import Transaction, renew, undo
+
+    a, van, _ = _county(hub, make_branch)
+    with a.use() as ctx:
+        loan = desk.check_out(ctx, "C0001", "HXA0001", days=1)
+    a.sync()
+    van.sync()
+    with a.use() as ctx:
+        renewal = renew(ctx, "HXA0001")
+        undo(ctx, Transaction("renew", "HXA0001", "白鹿原", "C0001", loan_id=loan.id,
+                              previous_due_date=renewal.previous_due_date, previous_renewals=0))
+        here = Loan.get_by_id(loan.id)
+        assert here.renewals == 0
+    a.sync()
+    hub_loan = hub.admin.row("loan", loan.id)
+    assert (hub_loan["renewal_count"], hub_loan["renewals"], hub_loan["renewal_log"]) == (0, 0, [])
+    assert hub_loan["due_date"] == here.due_date.isoformat()
+    with van.use() as ctx:
+        renew(ctx, "HXA0001")
+    van.sync()
+    assert hub.admin.row("loan", loan.id)["renewal_count"] == 1
+    assert hub.admin.conflicts("MAX_RENEWALS_REACHED") == []
+
+
+def test_undone_renewal_from_an_old_client_counts_once(hub, make_branch):
+    """Desks before the fix undid a renewal with a loan.renewed putting the due date back, then
+    the loan.corrected: the pair takes the renewal back and is no renewal itself, even when the
+    two reach the hub in different pushes."""
+    from countylib.circulation import renew
+
+    a, van, _ = _county(hub, make_branch)
+    with a.use() as ctx:
+        loan = desk.check_out(ctx, "C0001", "HXA0001", days=1)
+    a.sync()
+    with a.use() as ctx:
+        previous = renew(ctx, "HXA0001").previous_due_date.isoformat()
+    with van.use() as ctx:
+        van.sync()
+        renew(ctx, "HXA0001")  # another desk's renewal in between: it stays counted
+    van.sync()
+    with a.use() as ctx, ctx.db.atomic("IMMEDIATE"):
+        ctx.record("loan.renewed", {"loan_id": loan.id, "barcode": "HXA0001", "card_number": "C0001",
+                                    "due_date": previous, "renewals": 0, "renewed_at": "2026-01-01T00:00:00Z"})
+    a.sync()
+    with a.use() as ctx, ctx.db.atomic("IMMEDIATE"):
+        ctx.record("loan.corrected", {"loan_id": loan.id, "barcode": "HXA0001", "card_number": "C0001",
+                                      "undid": "renew", "due_date": previous, "renewals": 0, "open": True,
+                                      "corrected_at": "2026-01-01T00:00:01Z"})
+    a.sync()
+    with van.use():
+        [vans] = Outbox.select().where(Outbox.type == "loan.renewed")
+    hub_loan = hub.admin.row("loan", loan.id)
+    assert hub_loan["renewal_count"] == 1
+    assert [s["event_id"] for s in hub_loan["renewal_log"]] == [vans.id]
 
 
 def test_unreadable_payload_changes_nothing(hub, make_branch):
