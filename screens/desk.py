@@ -54,7 +54,7 @@ from countylib.i18n import (
 )
 from countylib.lookups import desk_location, find_title, identify, refresh_patron
 from countylib.paths import data_dir
-from countylib.patrons import category_label
+from countylib.patrons import card_status_label, category_label
 from countylib.roles import LIBRARIAN
 from countylib.rules import Blocked, describe_overdue
 from countylib.scanning import RepeatFilter, check_code
@@ -231,10 +231,15 @@ class DeskScreen(AreaScreen):
             return
         p = summary.patron
         expiry = format_date(p.expiry_date) if p.expiry_date else _("no expiry")
+        if p.status == "active" and p.expiry_date and p.expiry_date < self.ctx.clock.today():
+            # Past its date an active card lends nothing: say so, as the readers' list does.
+            status = card_status_label(p.status, p.expiry_date, self.ctx.clock.today())
+        else:
+            status = _(PATRON_STATUS_NAMES.get(p.status, p.status))
         lines = [
             f"[b]{escape(p.name)}[/b]   {escape(p.card_number)}",
             _("Category: {category} · Card valid until {date} · {status}").format(
-                category=escape(category_label(p.category)), date=expiry, status=_(PATRON_STATUS_NAMES.get(p.status, p.status))
+                category=escape(category_label(p.category)), date=expiry, status=status
             ),
         ]
         detail = []

@@ -479,3 +479,12 @@ async def test_an_overdue_return_reads_as_chinese_sentences(library, db_path):
         app.clock.advance(days=37)  # due in 30 days
         await scan(pilot, "HX01B1")
         assert "请上架。超期 7 天。" in result(pilot), result(pilot)
+
+
+async def test_an_expired_card_reads_expired_not_active(library, db_path):
+    make_patron(library, "HX01P9", name="赵七", expiry=dt.date(2021, 12, 11))
+    app = _app(db_path, language="zh_CN")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk(pilot)
+        await scan(pilot, "HX01P9")
+        assert "有效期至 2021年12月11日 · 已过期" in patron_text(pilot)
