@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import socket
 import time
 from collections.abc import Callable
@@ -141,21 +140,20 @@ def describe_offset(offset_ms: int) -> str:
 _UNREACHABLE = N_("The central library cannot be reached right now ({detail}). Work goes on; sync will try again.")
 
 
-def _wrong_branch(hub_message: str, ours: str) -> SyncError:
-    """The hub's refusal (English, for its log) in the staff's words, naming both branches."""
-    found = re.search(r"for branch (\S+?), not", hub_message)
-    if found:
+def _wrong_branch(body: dict[str, Any], ours: str) -> SyncError:
+    """The hub's refusal in the staff's words, naming both branches (a hub too old to say
+    which branch gets the general wording)."""
+    if body.get("code_branch"):
         return SyncError(
             N_("That enrolment code is for branch {code_branch}, but this computer belongs to branch {branch}. "
                "Ask the hub administrator for a code for {branch}."),
-            code_branch=found.group(1), branch=ours,
+            code_branch=body["code_branch"], branch=ours,
         )
-    found = re.search(r"belongs to branch (\S+)", hub_message)
-    if found:
+    if body.get("device_branch"):
         return SyncError(
             N_("The central library has this computer registered for branch {code_branch}, not {branch}. "
                "Ask the hub administrator."),
-            code_branch=found.group(1), branch=ours,
+            code_branch=body["device_branch"], branch=ours,
         )
     return SyncError(N_("That enrolment code is for another branch. Ask the hub administrator for a code for {branch}."),
                      branch=ours)
@@ -376,7 +374,7 @@ class SyncClient:
             }
             error = body.get("error", "")
             if error == "wrong_branch":
-                raise _wrong_branch(body.get("message", ""), branch.code)
+                raise _wrong_branch(body, branch.code)
             msgid = messages.get(error)
             if msgid:
                 raise SyncError(msgid)

@@ -54,7 +54,7 @@ async def _run(fn: Callable[..., Any], *args: Any) -> Response:
     except Refusal as exc:
         return JSONResponse(exc.body(), status_code=exc.status)
     except AuthProblem as exc:
-        return _error(exc.status, exc.code, exc.message)
+        return _error(exc.status, exc.code, exc.message, **exc.extra)
     except TRANSIENT as exc:
         log.warning("database unavailable: %s", exc)
         return _error(503, "unavailable", "the hub's database is busy or unreachable; retry shortly")

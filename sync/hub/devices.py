@@ -26,11 +26,12 @@ GRACE = dt.timedelta(days=1)
 class AuthProblem(Exception):
     """Why a request is not allowed: ``code`` is what the hub answers."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **extra: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.extra = extra  # for the device to word it: the branch a refusal is about
 
 
 def digest(secret: str) -> str:
@@ -69,14 +70,18 @@ def enrol(code: str, device_id: str, branch: str, name: str) -> Enrolled:
     if row.expires_at < now:
         raise AuthProblem(403, "code_expired", "this enrolment code has expired")
     if branch and branch.upper() != row.branch:
-        raise AuthProblem(403, "wrong_branch", f"this code is for branch {row.branch}, not {branch}")
+        raise AuthProblem(
+            403, "wrong_branch", f"this code is for branch {row.branch}, not {branch}", code_branch=row.branch
+        )
     token = secrets.token_urlsafe(32)
     device = Device.get_or_none(Device.id == device_id)
     if device is not None:
         if device.revoked_at is not None:
             raise AuthProblem(403, "device_revoked", "this device was revoked")
         if device.branch != row.branch:
-            raise AuthProblem(403, "wrong_branch", f"this device belongs to branch {device.branch}")
+            raise AuthProblem(
+                403, "wrong_branch", f"this device belongs to branch {device.branch}", device_branch=device.branch
+            )
         # Enrolling again (an expired token): same identity, same sequence, new token.
         device.token_hash = digest(token)
         device.token_issued_at = now
