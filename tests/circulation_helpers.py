@@ -57,3 +57,30 @@ def events(kind_prefix: str = "") -> list[Outbox]:
 
 def event_types() -> list[str]:
     return [e.type for e in Outbox.select().order_by(Outbox.seq) if e.type != "branch.initialized"]
+
+
+def lend_renew_and_undo(ctx):
+    """HX01B1 lent to HX01P1, renewed ten days on, and the renewal undone at the desk."""
+    from countylib.circulation import Transaction, check_out, renew, undo
+
+    make_patron(ctx, "HX01P1")
+    make_item(ctx, "HX01B1")
+    lent = check_out(ctx, "HX01P1", "HX01B1")
+    ctx.clock.advance(days=10)
+    renewal = renew(ctx, "HX01B1")
+    undo(ctx, Transaction("renew", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id,
+                          previous_due_date=renewal.previous_due_date, previous_renewals=0))
+    return lent
+
+
+def lend_return_and_undo(ctx):
+    """HX01B1 lent to HX01P1, returned five minutes on, and the return undone at the desk."""
+    from countylib.circulation import Transaction, check_in, check_out, undo
+
+    make_patron(ctx, "HX01P1")
+    make_item(ctx, "HX01B1")
+    lent = check_out(ctx, "HX01P1", "HX01B1")
+    ctx.clock.advance(minutes=5)
+    check_in(ctx, "HX01B1")
+    undo(ctx, Transaction("check_in", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id))
+    return lent

@@ -29,7 +29,7 @@ from countylib.holds import place_hold
 from countylib.rules import Blocked, save_rule, seed_default_rules
 from countylib.settings import change_setting
 from models import AuditLog, CardEvent, Hold, InHouseUse, Item, Loan, Outbox
-from tests.circulation_helpers import event_types, events, home, make_bib, make_item, make_location, make_patron
+from tests.circulation_helpers import event_types, events, home, lend_renew_and_undo, make_bib, make_item, make_location, make_patron
 
 TODAY = dt.date(2026, 11, 21)  # the FixedClock's local date (10:00 in Shanghai)
 
@@ -338,13 +338,7 @@ def test_undo_check_out_is_a_correction_not_a_deletion(library):
 
 
 def test_undo_renew_and_undo_check_in(library):
-    make_patron(library, "HX01P1")
-    make_item(library, "HX01B1")
-    lent = check_out(library, "HX01P1", "HX01B1")
-    library.clock.advance(days=10)
-    renewal = renew(library, "HX01B1")
-    undo(library, Transaction("renew", "HX01B1", "", "HX01P1", loan_id=lent.loan.id,
-                              previous_due_date=renewal.previous_due_date, previous_renewals=0))
+    lent = lend_renew_and_undo(library)
     loan = Loan.get()
     assert (loan.due_date, loan.renewals) == (lent.due_date, 0)
     check_in(library, "HX01B1")

@@ -6,7 +6,7 @@ import datetime as dt
 
 from countylib.circulation import Transaction, check_in, check_out, undo
 from countylib.koc import export_koc
-from tests.circulation_helpers import make_item, make_patron
+from tests.circulation_helpers import lend_return_and_undo, make_item, make_patron
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -42,12 +42,7 @@ def test_a_loan_undone_after_koha_had_it_is_taken_back_there(library, tmp_path):
 
 
 def test_an_undone_return_goes_to_koha_as_nothing(library, tmp_path):
-    make_patron(library, "HX01P1")
-    make_item(library, "HX01B1")
-    lent = check_out(library, "HX01P1", "HX01B1")
-    library.clock.advance(minutes=5)
-    check_in(library, "HX01B1")
-    undo(library, Transaction("check_in", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id))
+    lend_return_and_undo(library)
     result = export_koc(library, TODAY, tmp_path / "a.koc")
     assert transactions(tmp_path / "a.koc") == [["issue", "HX01P1", "HX01B1"]]
     assert (result.issues, result.returns) == (1, 0)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from countylib import reports
-from countylib.circulation import Transaction, check_in, check_out, renew, undo
+from countylib.circulation import Transaction, check_out, renew, undo
 from countylib.report_data import Period
-from tests.circulation_helpers import make_bib, make_item, make_patron
+from tests.circulation_helpers import lend_renew_and_undo, lend_return_and_undo, make_bib, make_item, make_patron
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -69,25 +69,14 @@ def test_an_undone_loan_does_not_keep_a_title_off_the_weeding_list(library):
 
 def test_an_undone_return_counts_the_loan_once_and_no_return(library):
     # Guard: undoing a return re-opens the loan row itself, so the loan table was right already.
-    make_patron(library, "HX01P1")
-    make_item(library, "HX01B1")
-    lent = check_out(library, "HX01P1", "HX01B1")
-    library.clock.advance(minutes=5)
-    check_in(library, "HX01B1")
-    undo(library, Transaction("check_in", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id))
+    lend_return_and_undo(library)
     g = reports.glance(library, Period.day(TODAY))
     assert (g.loans, g.returns) == (1, 0)
     assert reports.circulation(library, Period.day(TODAY)).loans == 1
 
 
 def test_an_undone_renewal_is_no_renewal(library):
-    make_patron(library, "HX01P1")
-    make_item(library, "HX01B1")
-    lent = check_out(library, "HX01P1", "HX01B1")
-    library.clock.advance(days=10)
-    renewal = renew(library, "HX01B1")
-    undo(library, Transaction("renew", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id,
-                              previous_due_date=renewal.previous_due_date, previous_renewals=0))
+    lend_renew_and_undo(library)
     day = library.clock.today()
     assert reports.glance(library, Period.day(day)).renewals == 0
     assert reports.glance(library, Period.day(day, "HX01")).renewals == 0
@@ -96,13 +85,7 @@ def test_an_undone_renewal_is_no_renewal(library):
 
 
 def test_a_renewal_made_again_after_an_undo_counts_once(library):
-    make_patron(library, "HX01P1")
-    make_item(library, "HX01B1")
-    lent = check_out(library, "HX01P1", "HX01B1")
-    library.clock.advance(days=10)
-    renewal = renew(library, "HX01B1")
-    undo(library, Transaction("renew", "HX01B1", "红楼梦", "HX01P1", loan_id=lent.loan.id,
-                              previous_due_date=renewal.previous_due_date, previous_renewals=0))
+    lend_renew_and_undo(library)
     renew(library, "HX01B1")
     day = library.clock.today()
     assert reports.glance(library, Period.day(day)).renewals == 1

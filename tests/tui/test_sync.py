@@ -81,11 +81,7 @@ async def test_enrol_and_sync_from_the_screen(db_path, library, tmp_path):
         app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
         async with app.run_test(size=SIZE) as pilot:
             screen = await _open(pilot)
-            screen.query_one("#sync-tabs").active = "tab-enrol"
-            await pilot.pause()
-            await type_into(pilot, "#enrol-url", hub.url)
-            await type_into(pilot, "#enrol-code", code)
-            screen.query_one("#enrol-button", Button).press()
+            await _enrol(pilot, screen, hub.url, code)
             for _ in range(100):
                 await pilot.pause(0.1)
                 await app.workers.wait_for_complete()
@@ -105,6 +101,15 @@ async def test_enrol_and_sync_from_the_screen(db_path, library, tmp_path):
         assert Outbox.select().where(Outbox.acked_at.is_null()).count() == 0
     finally:
         hub.close()
+
+
+async def _enrol(pilot, screen: SyncScreen, url: str, code: str) -> None:
+    """Fill in the enrolment tab and press Enrol, as staff do."""
+    screen.query_one("#sync-tabs").active = "tab-enrol"
+    await pilot.pause()
+    await type_into(pilot, "#enrol-url", url)
+    await type_into(pilot, "#enrol-code", code)
+    screen.query_one("#enrol-button", Button).press()
 
 
 async def _enrolment_answered(pilot) -> None:
@@ -185,11 +190,7 @@ async def test_enrolment_with_an_unreachable_address_says_what_to_check(db_path,
     app = make_app(db_path, AppConfig(language="en", clock=FixedClock()))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        screen.query_one("#sync-tabs").active = "tab-enrol"
-        await pilot.pause()
-        await type_into(pilot, "#enrol-url", url)
-        await type_into(pilot, "#enrol-code", "ABCD-EFGH-JKLM")
-        screen.query_one("#enrol-button", Button).press()
+        await _enrol(pilot, screen, url, "ABCD-EFGH-JKLM")
         await _enrolment_answered(pilot)
         text = screen_text(pilot)
         assert f"could not be reached at {url}. Check the hub address" in text, text
@@ -205,11 +206,7 @@ async def test_code_of_another_branch_is_explained_in_chinese(db_path, library, 
         app = make_app(db_path, AppConfig(language="zh_CN", clock=FixedClock()))
         async with app.run_test(size=SIZE) as pilot:
             screen = await _open(pilot)
-            screen.query_one("#sync-tabs").active = "tab-enrol"
-            await pilot.pause()
-            await type_into(pilot, "#enrol-url", hub.url)
-            await type_into(pilot, "#enrol-code", code)
-            screen.query_one("#enrol-button", Button).press()
+            await _enrol(pilot, screen, hub.url, code)
             await _enrolment_answered(pilot)
             message = str(screen.query_one("#enrol-message").render())
             assert message == ("这个注册码是给分馆 ZZ99 用的，而本机属于分馆 HX01。请向中心馆管理员索取 HX01 的注册码。"), message
