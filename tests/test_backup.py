@@ -410,16 +410,23 @@ def real_hub(tmp_path):
     process.close()
 
 
-def test_restore_then_sync_sends_each_event_exactly_once(real_hub, tmp_path):
-    from tests.sync import desk
-    from tests.sync.conftest import BranchDB, SkewedClock
+def enrolled_branch(path, hub):
+    """Branch HXA set up at ``path`` and enrolled with the real hub."""
     from countylib.library import initialize_library
+    from tests.sync.conftest import BranchDB, SkewedClock
 
-    path = tmp_path / "hxa.db"
     branch = BranchDB(path, "HXA", SkewedClock())
     initialize_library(open_db(path), library_name="县图书馆", branch_code="HXA", branch_name="A",
                        admin_user="admin", password="admin123", language="en", clock=branch.clock)
-    branch.enroll(real_hub)
+    branch.enroll(hub)
+    return branch
+
+
+def test_restore_then_sync_sends_each_event_exactly_once(real_hub, tmp_path):
+    from tests.sync import desk
+
+    path = tmp_path / "hxa.db"
+    branch = enrolled_branch(path, real_hub)
     with branch.use() as ctx:
         desk.add_patron(ctx, "A0001", "甲")
         branch.client().sync()
@@ -538,17 +545,12 @@ def test_restore_command_lists_what_was_done_after_the_backup(library, db_path, 
 
 def test_restore_then_lending_again_gives_the_hub_one_loan(real_hub, tmp_path):
     from countylib.circulation import check_out
-    from countylib.library import initialize_library
     from countylib.rules import Blocked
     from models import Item, Loan
     from tests.sync import desk
-    from tests.sync.conftest import BranchDB, SkewedClock
 
     path = tmp_path / "hxa.db"
-    branch = BranchDB(path, "HXA", SkewedClock())
-    initialize_library(open_db(path), library_name="县图书馆", branch_code="HXA", branch_name="A",
-                       admin_user="admin", password="admin123", language="en", clock=branch.clock)
-    branch.enroll(real_hub)
+    branch = enrolled_branch(path, real_hub)
     with branch.use() as ctx:
         desk.add_patron(ctx, "A0001", "张伟")
         desk.add_patron(ctx, "A0002", "李娜")
