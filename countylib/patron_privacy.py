@@ -13,6 +13,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import peewee as pw
+
 from countylib.audit import record_audit
 from countylib.context import ServiceContext, service
 from countylib.i18n import _, format_date, format_datetime
@@ -147,12 +149,19 @@ def due_for_erasure(ctx: ServiceContext) -> list[Patron]:
     Another branch's readers are that branch's to erase (it knows when their cards went
     back); its ``patron.erased`` events then erase them here too.
     """
+    return list(_due(ctx))
+
+
+def erasures_due(ctx: ServiceContext) -> int:
+    """How many readers ``due_for_erasure`` would give, counted by the database."""
+    return _due(ctx).count()
+
+
+def _due(ctx: ServiceContext) -> pw.ModelSelect:
     cutoff = ctx.clock.utcnow() - dt.timedelta(days=int(get_setting("patron_retention_days")))
     returned_before = CardEvent.select(CardEvent.patron).where(CardEvent.kind == "returned", CardEvent.at <= cutoff)
-    return list(
-        Patron.select().where(
-            Patron.home_branch == ctx.branch, Patron.status == "returned", Patron.id.in_(returned_before)
-        )
+    return Patron.select().where(
+        Patron.home_branch == ctx.branch, Patron.status == "returned", Patron.id.in_(returned_before)
     )
 
 

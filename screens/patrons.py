@@ -22,7 +22,7 @@ from countylib.errors import CountyLibError
 from countylib.i18n import N_, _, format_date, format_datetime, ngettext
 from countylib.idnumbers import ID_TYPE_LABELS
 from countylib.paths import data_dir
-from countylib.patron_privacy import due_for_erasure, erase_expired_personal_data, export_patron_data, write_export
+from countylib.patron_privacy import erase_expired_personal_data, erasures_due, export_patron_data, write_export
 from countylib.patron_search import PatronFilter, PatronRow, card_faces, list_patrons, search_patrons
 from countylib.patrons import (
     GENDER_LABELS,
@@ -441,7 +441,7 @@ class PatronsScreen(AreaScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="patrons-erase", description="count expired data")
     def count_due(self) -> None:
         with self.ctx.db.connection_context():
-            due = len(due_for_erasure(self.ctx))
+            due = erasures_due(self.ctx)
         self.app.call_from_thread(self.show_due, due)
 
     def show_due(self, due: int) -> None:
@@ -468,7 +468,7 @@ class PatronsScreen(AreaScreen):
     @on(Button.Pressed, "#erase-expired")
     def action_erase_expired(self) -> None:
         # Counted again: readers may have come due, or been erased elsewhere, since the screen opened.
-        due = len(due_for_erasure(self.ctx))
+        due = erasures_due(self.ctx)
         if not due:
             self.show_due(0)
             return
